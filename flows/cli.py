@@ -1,0 +1,351 @@
+"""The ``newsdesk`` command. Output for people by default (rich tables), for programs with
+``--format csv|json``. Exit codes: 0 the command did its job (single feeds or pages failing are
+data, shown in the summary), 1 a problem the user can fix (the message says how), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+# Prefect reads its settings at import: set offline-friendly defaults before anything imports it.
+# The ephemeral API needs 16-24 s to start on small machines, beyond Prefect's 20 s default.
+for _name, _value in {
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+app = typer.Typer(
+    help="newsdesk: news feeds to clean article text in a DuckDB warehouse.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+DbOption = Annotated[
+    Path,
+    typer.Option("--db", envvar="NEWSDESK_DB", help="The DuckDB warehouse file."),
+]
+DEFAULT_DB = Path("data/newsdesk.duckdb")
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def fail(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(1)
+
+
+class _RichReporter:
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, Any] = {}
+
+    def _task(self, stage: str) -> Any:
+        if stage not in self._tasks:
+            self._tasks[stage] = self._progress.add_task(stage, total=0)
+        return self._tasks[stage]
+
+    def add_total(self, stage: str, amount: int) -> None:
+        task_id = self._task(stage)
+        total = self._progress.tasks[task_id].total or 0
+        self._progress.update(task_id, total=total + amount)
+
+    def advance(self, stage: str, amount: int = 1) -> None:
+        self._progress.advance(self._task(stage), amount)
+
+
+def _run_ingest(db: Path, **params: Any) -> dict[str, Any]:
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows import progress
+    from flows.ingest import ingest
+    from flows.settings import Settings
+    from flows.sources import SourcesError
+    from warehouse.db import WarehouseError
+
+    settings = Settings()
+    task_runner: Any = ThreadPoolTaskRunner(max_workers=settings.concurrency)
+    runner = ingest.with_options(task_runner=task_runner)
+    columns = (
+        TextColumn("{task.description:>6}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        progress.install(_RichReporter(bar))
+        try:
+            summary: dict[str, Any] = runner(db=str(db), **params)
+            return summary
+        except SourcesError as exc:
+            raise fail(str(exc)) from exc
+        except WarehouseError as exc:
+            raise fail(f"{exc}") from exc
+        finally:
+            progress.install(None)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title=f"run {summary.get('run_id', '?')}", show_header=False)
+    labels = {
+        "feeds_total": "feeds due",
+        "feeds_fetched": "feeds fetched",
+        "feeds_not_modified": "feeds not modified (304)",
+        "feeds_failed": "feeds failed",
+        "entries_seen": "entries seen",
+        "entries_new": "entries new",
+        "pages_fetched": "pages fetched",
+        "articles_new": "articles new",
+        "articles_updated": "articles updated (new version)",
+        "articles_unchanged": "articles unchanged",
+        "articles_dropped": "pages without article",
+        "articles_failed": "pages failed",
+    }
+    for key, label in labels.items():
+        table.add_row(label, str(summary.get(key, 0)))
+    console.print(table)
+
+
+@app.command()
+def ingest(
+    db: DbOption = DEFAULT_DB,
+    sources: Annotated[
+        Path, typer.Option("--sources", envvar="NEWSDESK_SOURCES", help="Sources TOML file.")
+    ] = Path("deploy/sources.toml"),
+    feed: Annotated[
+        list[str] | None, typer.Option("--feed", help="Ad-hoc feed URL (repeatable); no file.")
+    ] = None,
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Fetch the feeds, their new article pages, and load clean articles into the warehouse."""
+    params: dict[str, Any] = {"feeds": list(feed)} if feed else {"sources": str(sources)}
+    summary = _run_ingest(db, **params)
+    if output is OutputFormat.json:
+        console.print_json(json.dumps(summary))
+    else:
+        _print_summary(summary)
+
+
+@app.command()
+def demo(
+    db: DbOption = DEFAULT_DB,
+    port: Annotated[int, typer.Option(help="Loopback port of the sample site.")] = 8642,
+) -> None:
+    """Serve the bundled sample news site on 127.0.0.1 and ingest it into the warehouse.
+
+    The first run loads edition 1; later runs serve edition 2, in which one article was edited.
+    """
+    from flows.demo import DemoServer, demo_publishers
+    from warehouse.db import WarehouseError, connect
+
+    edition = 1
+    if db.exists():
+        try:
+            con = connect(db, read_only=True, wait_seconds=30)
+            try:
+                done = con.execute(
+                    "select count(*) from runs where flow = 'ingest' and status = 'completed'"
+                ).fetchone()
+                edition = 2 if done and done[0] else 1
+            finally:
+                con.close()
+        except (WarehouseError, Exception) as exc:  # an unreadable file is reported by ingest
+            err_console.print(f"[yellow]note:[/] could not read past runs ({exc}); edition 1")
+    try:
+        server = DemoServer(port=port, edition=edition)
+    except OSError as exc:
+        raise fail(
+            f"cannot serve the demo site on 127.0.0.1:{port} ({exc}); free the port or pass --port"
+        ) from exc
+    with server:
+        console.print(f"serving the sample site (edition {edition}) at {server.base_url}/")
+        publishers = [p.model_dump() for p in demo_publishers(server.base_url)]
+        summary = _run_ingest(db, publishers=publishers)
+    _print_summary(summary)
+    console.print(f"\nwarehouse: {db}\n")
+    _query_and_print(
+        db,
+        "select p.name as publisher, count(*) as articles, max(a.version) as max_version, "
+        "min(a.published_at) as first_published, max(a.published_at) as last_published "
+        "from articles a join publishers p using (publisher_id) group by all order by 1",
+        OutputFormat.table,
+    )
+    console.print(
+        '\ntry: newsdesk sql "select title, published_at from articles '
+        'order by published_at desc limit 5"'
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def _query_and_print(db: Path, query: str, output: OutputFormat) -> None:
+    import duckdb
+
+    from warehouse.db import WarehouseError, connect
+
+    try:
+        con = connect(
+            db,
+            read_only=True,
+            wait_seconds=60,
+            on_wait=lambda m: err_console.print(f"[yellow]{m}[/]"),
+        )
+    except WarehouseError as exc:
+        raise fail(str(exc)) from exc
+    try:
+        cursor = con.execute(query)
+        names = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall()
+    except duckdb.Error as exc:
+        raise fail(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        con.close()
+    if output is OutputFormat.json:
+        sys.stdout.write(
+            json.dumps(
+                [{n: _jsonable(v) for n, v in zip(names, row, strict=True)} for row in rows],
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
+    elif output is OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(names)
+        writer.writerows([[_jsonable(v) for v in row] for row in rows])
+        sys.stdout.write(buffer.getvalue())
+    else:
+        table = Table(*names)
+        for row in rows:
+            table.add_row(*("" if v is None else str(_jsonable(v)) for v in row))
+        console.print(table)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One SQL statement, run read-only.")],
+    db: DbOption = DEFAULT_DB,
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Run a read-only SQL query on the warehouse (waits while an ingest batch holds the file)."""
+    _query_and_print(db, query, output)
+
+
+@app.command()
+def runs(
+    db: DbOption = DEFAULT_DB,
+    limit: Annotated[int, typer.Option(help="How many recent runs.")] = 10,
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Recent runs with their counts."""
+    _query_and_print(
+        db,
+        "select run_id, flow, status, started_at, finished_at - started_at as took, "
+        "feeds_total as feeds, feeds_fetched as fetched, feeds_not_modified as not_modified, "
+        "feeds_failed as failed, entries_new, articles_new, articles_updated, "
+        "articles_dropped, articles_failed, error "
+        f"from runs order by started_at desc limit {int(limit)}",
+        output,
+    )
+
+
+@app.command()
+def sources(
+    db: DbOption = DEFAULT_DB,
+    sources_file: Annotated[
+        Path, typer.Option("--sources", envvar="NEWSDESK_SOURCES", help="Sources TOML file.")
+    ] = Path("deploy/sources.toml"),
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Configured publishers and feeds, with their last status in the warehouse."""
+    from flows.sources import SourcesError, load_sources
+    from warehouse.db import WarehouseError, connect
+
+    try:
+        configured = load_sources(sources_file)
+    except SourcesError as exc:
+        raise fail(str(exc)) from exc
+    status: dict[str, tuple[Any, ...]] = {}
+    if db.exists():
+        try:
+            con = connect(db, read_only=True, wait_seconds=60)
+            try:
+                for row in con.execute(
+                    "select feed_url, last_status, last_fetch_at, last_error_class, articles "
+                    "from feed_overview"
+                ).fetchall():
+                    status[row[0]] = row[1:]
+            finally:
+                con.close()
+        except WarehouseError as exc:
+            raise fail(str(exc)) from exc
+    names = [
+        "publisher",
+        "language",
+        "feed",
+        "last_status",
+        "last_fetch_at",
+        "last_error",
+        "articles",
+    ]
+    rows = []
+    for publisher in configured:
+        for url in publisher.feeds:
+            last = status.get(url, (None, None, None, 0))
+            rows.append([publisher.name, publisher.language, url, *last])
+    if output is OutputFormat.json:
+        sys.stdout.write(
+            json.dumps(
+                [{n: _jsonable(v) for n, v in zip(names, r, strict=True)} for r in rows],
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
+        return
+    if output is OutputFormat.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(names)
+        writer.writerows([[_jsonable(v) for v in r] for r in rows])
+        return
+    table = Table(*names)
+    for r in rows:
+        table.add_row(*("" if v is None else str(_jsonable(v)) for v in r))
+    console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

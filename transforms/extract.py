@@ -1,0 +1,183 @@
+"""Article page (bytes or str) to :class:`ExtractedArticle`, or a :class:`Dropped` reason.
+
+Steps: decode with a recorded charset decision, parse once with lxml, read metadata (JSON-LD, meta
+tags), extract the main text with trafilatura, tidy it. Bad pages are values, never exceptions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import trafilatura
+
+from transforms.decode import decode_document
+from transforms.metadata import parse_datetime, parse_html, read_page_metadata
+from transforms.records import Dropped, DropReason, ExtractedArticle
+from transforms.text import content_hash, tidy_text, word_count
+from transforms.urls import canonical_url
+
+__all__ = ["EXTRACTOR_VERSION", "MAX_HTML_CHARS", "MIN_WORDS", "extract_article"]
+
+MAX_HTML_CHARS = 8_000_000
+MIN_WORDS = 30
+# Agencies named as authors are kept apart from people (a byline "Reuters" is not a person).
+KNOWN_AGENCIES = frozenset(
+    {
+        "reuters",
+        "afp",
+        "ap",
+        "associated press",
+        "dpa",
+        "epd",
+        "kna",
+        "ansa",
+        "efe",
+        "apa",
+        "sda",
+        "pa",
+        "pa media",
+        "anp",
+        "belga",
+        "tass",
+        "ria novosti",
+        "xinhua",
+        "kyodo",
+        "aap",
+        "upi",
+        "bloomberg",
+        "agence france-presse",
+        "europa press",
+        "continental press agency",
+    }
+)
+
+
+def _own_version() -> str:
+    try:
+        return version("newsdesk")
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "0+unknown"
+
+
+EXTRACTOR_VERSION = f"newsdesk-{_own_version()}+trafilatura-{trafilatura.__version__}"
+
+
+def _looks_binary(text: str) -> bool:
+    head = text[:4096]
+    if not head:
+        return False
+    controls = sum(1 for ch in head if ch < " " and ch not in "\t\n\r\f") + head.count("\ufffd")
+    return controls / len(head) > 0.05
+
+
+def _language(tag: str | None) -> str | None:
+    if not tag:
+        return None
+    primary = tag.replace("_", "-").split("-")[0].strip().lower()
+    return primary if 2 <= len(primary) <= 3 and primary.isalpha() else None
+
+
+def _strip_title_line(text: str, title: str | None) -> str:
+    if not title:
+        return text
+    first, _, rest = text.partition("\n")
+    return rest if " ".join(first.split()).casefold() == title.casefold() else text
+
+
+def extract_article(
+    page: str | bytes,
+    url: str | None = None,
+    *,
+    content_type: str | None = None,
+    fetched_at: datetime | None = None,
+    feed_published_at: datetime | None = None,
+    feed_title: str | None = None,
+) -> ExtractedArticle | Dropped:
+    """Extract the clean text and metadata of one article page.
+
+    ``fetched_at`` bounds every date (nothing is published after we saw it); feed evidence is
+    used when the page has none of its own.
+    """
+    if isinstance(page, bytes):
+        if not page.strip():
+            return Dropped(DropReason.EMPTY, "no bytes")
+        decoded = decode_document(page, content_type)
+        text, charset, charset_source = decoded.text, decoded.charset, decoded.source
+    else:
+        text, charset, charset_source = page, None, None
+    if not text.strip():
+        return Dropped(DropReason.EMPTY, "only whitespace")
+    if len(text) > MAX_HTML_CHARS:
+        return Dropped(DropReason.TOO_LARGE, f"{len(text)} characters > {MAX_HTML_CHARS}")
+    if _looks_binary(text):
+        return Dropped(DropReason.NOT_HTML, "binary content")
+    tree = parse_html(text)
+    if tree is None:
+        return Dropped(DropReason.NOT_HTML, "no HTML elements")
+    meta = read_page_metadata(tree, fetched_at)
+    params: dict[str, Any] = {"extensive_search": False, "original_date": True}
+    if fetched_at is not None:
+        params["max_date"] = fetched_at.date().isoformat()
+    try:
+        doc = trafilatura.bare_extraction(
+            tree,
+            url=url,
+            include_comments=False,
+            include_tables=True,
+            with_metadata=True,
+            date_extraction_params=params,
+        )
+    except RecursionError:
+        return Dropped(DropReason.NOT_HTML, "document nested too deeply")
+    if doc is None or isinstance(doc, dict) or not doc.text:
+        return Dropped(DropReason.NO_ARTICLE, "extractor found no main text")
+    title = meta.title or (doc.title.strip() if doc.title else None) or feed_title
+    body = _strip_title_line(tidy_text(doc.text), title)
+    words = word_count(body)
+    if words < MIN_WORDS:
+        return Dropped(DropReason.TOO_SHORT, f"{words} words < {MIN_WORDS}")
+
+    published, date_source = meta.published_at, meta.published_source
+    feed_date_usable = feed_published_at is not None and (
+        fetched_at is None or feed_published_at <= fetched_at
+    )
+    if published is None and feed_date_usable:
+        published, date_source = feed_published_at, "feed"
+    if published is None and doc.date:
+        published = parse_datetime(doc.date)
+        date_source = "extractor" if published else None
+
+    people = list(meta.authors)
+    if not people and doc.author:
+        people = [a.strip() for a in doc.author.split(";") if a.strip()]
+    agencies = list(meta.agencies)
+    for name in list(people):
+        if name.casefold() in KNOWN_AGENCIES:
+            people.remove(name)
+            agencies.append(name)
+    tags = list(meta.tags) or [t for t in (doc.categories or []) + (doc.tags or []) if t]
+    base_url = url or meta.canonical_url or ""
+    return ExtractedArticle(
+        url=base_url,
+        canonical_url=canonical_url(base_url) if base_url else "",
+        title=title,
+        text=body,
+        language=_language(meta.html_lang) or _language(doc.language),
+        published_at=published,
+        modified_at=meta.modified_at,
+        date_source=date_source,
+        authors=tuple(dict.fromkeys(people)),
+        agencies=tuple(dict.fromkeys(agencies)),
+        tags=tuple(dict.fromkeys(tags)),
+        description=meta.description or doc.description,
+        is_paywalled=None
+        if meta.is_accessible_for_free is None
+        else not meta.is_accessible_for_free,
+        charset=charset,
+        charset_source=charset_source,
+        word_count=words,
+        content_hash=content_hash(body),
+        extractor_version=EXTRACTOR_VERSION,
+    )

@@ -1,0 +1,117 @@
+"""The typed records passed between pipeline stages.
+
+A feed body becomes a :class:`ParsedFeed` holding :class:`FeedEntry` items; an article page becomes
+an :class:`ExtractedArticle` or, when there is no article to keep, a :class:`Dropped` value that
+says why. Records are plain frozen dataclasses so they pickle across task runners and compare in
+tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+__all__ = [
+    "DropReason",
+    "Dropped",
+    "ExtractedArticle",
+    "FeedEntry",
+    "FetchLog",
+    "ParsedFeed",
+]
+
+
+class DropReason(StrEnum):
+    """Why a page produced no article. Expected outcomes, recorded as data, not raised."""
+
+    EMPTY = "empty"  # no bytes, or only whitespace
+    NOT_HTML = "not_html"  # binary or another media type
+    NO_ARTICLE = "no_article"  # extractor found no main text (section front, error page)
+    TOO_SHORT = "too_short"  # main text below the minimum length
+    TOO_LARGE = "too_large"  # page beyond the size the extractor accepts
+
+
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    reason: DropReason
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """What one feed said about one item."""
+
+    guid: str
+    url: str
+    title: str | None = None
+    summary: str | None = None
+    published_at: datetime | None = None  # UTC
+    updated_at: datetime | None = None  # UTC
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A parsed feed body. ``error_class`` is set when the body was not (wholly) a feed."""
+
+    kind: str | None  # rss | atom | rdf | None when not a feed
+    title: str | None
+    entries: tuple[FeedEntry, ...]
+    encoding: str | None = None
+    ttl_minutes: int | None = None
+    error_class: str | None = None  # not_a_feed | parse_error
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedArticle:
+    """Clean text and metadata of one article page."""
+
+    url: str
+    canonical_url: str
+    title: str | None
+    text: str
+    language: str | None
+    published_at: datetime | None  # UTC
+    modified_at: datetime | None  # UTC
+    date_source: str | None  # jsonld | meta | feed | extractor
+    authors: tuple[str, ...] = ()
+    agencies: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    description: str | None = None
+    is_paywalled: bool | None = None
+    charset: str | None = None
+    charset_source: str | None = None
+    word_count: int = 0
+    content_hash: str = ""
+    extractor_version: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchLog:
+    """The record of one HTTP exchange (or the attempt at one), without its body."""
+
+    url: str
+    kind: str  # feed | page | robots | sitemap
+    requested_at: datetime
+    final_url: str | None = None
+    status: int | None = None
+    bytes: int = 0
+    elapsed_ms: int = 0
+    content_type: str | None = None
+    charset: str | None = None
+    charset_source: str | None = None
+    error_class: str | None = None
+    error: str | None = None
+    drop_reason: str | None = None
+    feed_id: int | None = None
+    url_key: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304

@@ -1,0 +1,475 @@
+"""Idempotent loads from polars frames, each batch in one short transaction.
+
+The write connection is held only while a batch is written, so readers wait seconds, not minutes.
+Loading the same batch twice leaves the same rows: natural keys (feed URL, feed+guid, url_key)
+decide what is new, and a known URL whose text changed becomes a new version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import polars as pl
+
+__all__ = [
+    "RUN_COUNTERS",
+    "PageLoadCounts",
+    "SourceRow",
+    "finish_run",
+    "load_feed_batch",
+    "load_pages",
+    "pages_to_fetch",
+    "register_sources",
+    "start_run",
+    "transaction",
+]
+
+# Page fetch failures that are worth another try on a later run, up to MAX_PAGE_ATTEMPTS.
+TRANSIENT_ERRORS = ("timeout", "connect", "dns", "http_5xx", "http_429", "too_many_requests")
+MAX_PAGE_ATTEMPTS = 3
+# The counters a run row carries (columns of `runs`).
+RUN_COUNTERS = (
+    "feeds_total",
+    "feeds_fetched",
+    "feeds_not_modified",
+    "feeds_failed",
+    "entries_seen",
+    "entries_new",
+    "pages_fetched",
+    "articles_new",
+    "articles_updated",
+    "articles_unchanged",
+    "articles_dropped",
+    "articles_failed",
+)
+
+_FETCH_COLUMNS = (
+    "fetch_id, run_id, feed_id, url, url_key, final_url, kind, requested_at, status, bytes, "
+    "elapsed_ms, content_type, charset, charset_source, error_class, error, drop_reason"
+)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """A configured feed with its publisher, as the warehouse should know it."""
+
+    publisher: str
+    domain: str | None
+    country: str | None
+    language: str | None
+    feed_url: str
+    feed_title: str | None = None
+    enabled: bool = True
+
+
+def register_sources(
+    con: duckdb.DuckDBPyConnection, sources: Sequence[SourceRow]
+) -> dict[str, tuple[int, int]]:
+    """Upsert publishers and feeds; return ``{feed_url: (feed_id, publisher_id)}``."""
+    frame = pl.DataFrame(
+        [
+            {
+                "publisher": s.publisher,
+                "domain": s.domain,
+                "country": s.country,
+                "language": s.language,
+                "feed_url": s.feed_url,
+                "feed_title": s.feed_title,
+                "enabled": s.enabled,
+            }
+            for s in sources
+        ],
+        schema={
+            "publisher": pl.String(),
+            "domain": pl.String(),
+            "country": pl.String(),
+            "language": pl.String(),
+            "feed_url": pl.String(),
+            "feed_title": pl.String(),
+            "enabled": pl.Boolean(),
+        },
+    )
+    with transaction(con):
+        con.register("incoming_sources", frame)
+        con.execute(
+            """
+            insert into publishers (name, domain, country, language)
+            select publisher, any_value(domain), any_value(country), any_value(language)
+            from incoming_sources group by publisher
+            on conflict (name) do update set
+                domain = coalesce(excluded.domain, publishers.domain),
+                country = coalesce(excluded.country, publishers.country),
+                language = coalesce(excluded.language, publishers.language)
+            """
+        )
+        con.execute(
+            """
+            insert into feeds (publisher_id, url, title, enabled)
+            select p.publisher_id, s.feed_url, any_value(s.feed_title), bool_or(s.enabled)
+            from incoming_sources s join publishers p on p.name = s.publisher
+            group by p.publisher_id, s.feed_url
+            on conflict (url) do update set enabled = excluded.enabled
+            """
+        )
+        con.execute(
+            "insert into feed_state (feed_id) select feed_id from feeds on conflict do nothing"
+        )
+        rows = con.execute(
+            """
+            select f.url, f.feed_id, f.publisher_id
+            from feeds f where f.url in (select feed_url from incoming_sources)
+            """
+        ).fetchall()
+        con.unregister("incoming_sources")
+    return {url: (feed_id, publisher_id) for url, feed_id, publisher_id in rows}
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, started_at: datetime) -> None:
+    con.execute(
+        """
+        insert into runs (run_id, flow, started_at, status) values (?, ?, ?, 'running')
+        on conflict (run_id) do update set status = 'running', finished_at = null, error = null
+        """,
+        [run_id, flow, started_at],
+    )
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    finished_at: datetime,
+    status: str,
+    counts: dict[str, int],
+    error: str | None = None,
+) -> None:
+    unknown = set(counts) - set(RUN_COUNTERS)
+    if unknown:
+        raise ValueError(f"unknown run counters: {sorted(unknown)}")
+    assignments = ", ".join(f"{name} = ?" for name in counts)
+    con.execute(
+        f"update runs set finished_at = ?, status = ?, error = ?"
+        f"{', ' + assignments if assignments else ''} where run_id = ?",
+        [finished_at, status, error, *counts.values(), run_id],
+    )
+
+
+def _insert_fetches(
+    con: duckdb.DuckDBPyConnection, run_id: str, fetches: pl.DataFrame
+) -> list[int]:
+    """Insert fetch rows and return their ids in frame order."""
+    if fetches.is_empty():
+        return []
+    ids = [
+        row[0]
+        for row in con.execute(
+            "select nextval('fetch_id_seq') from range(?)", [fetches.height]
+        ).fetchall()
+    ]
+    framed = fetches.with_columns(
+        pl.Series("fetch_id", ids, dtype=pl.Int64()), pl.lit(run_id).alias("run_id")
+    )
+    con.register("incoming_fetches", framed)
+    con.execute(
+        f"insert into fetches ({_FETCH_COLUMNS}) select {_FETCH_COLUMNS} from incoming_fetches"
+    )
+    con.unregister("incoming_fetches")
+    return ids
+
+
+def pages_to_fetch(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame) -> pl.DataFrame:
+    """Which entry pages to fetch now: new URLs, entries the feed marks as updated, and earlier
+    transient failures below the attempt limit. Call before :func:`load_feed_batch` stores the
+    entries, so "updated" compares against what the feed said last time.
+
+    ``candidates`` has the :data:`transforms.frames.ENTRY_SCHEMA` columns plus ``publisher_id``.
+    Returns one row per url_key: url, url_key, feed_id, publisher_id, published_at, title, reason.
+    """
+    con.register("candidates", candidates)
+    transient = ", ".join(f"'{c}'" for c in TRANSIENT_ERRORS)
+    frame = con.execute(
+        f"""
+        with history as (
+            select
+                url_key,
+                count(*) filter (where error_class is not null) as failures,
+                bool_or(error_class is not null and error_class not in ({transient}))
+                    as permanent_failure,
+                bool_or(drop_reason is not null) as dropped
+            from fetches
+            where kind = 'page' and url_key is not null
+            group by url_key
+        ),
+
+        fresh as (
+            select c.*, 'new' as reason
+            from candidates c
+            anti join articles a using (url_key)
+            left join history h using (url_key)
+            where coalesce(h.failures, 0) < {MAX_PAGE_ATTEMPTS}
+              and not coalesce(h.permanent_failure, false)
+              and not coalesce(h.dropped, false)
+        ),
+
+        edited as (
+            select c.*, 'updated' as reason
+            from candidates c
+            join articles a using (url_key)
+            join entries e on e.feed_id = c.feed_id and e.guid = c.guid
+            where c.updated_at > e.updated_at
+        ),
+
+        retried as (
+            select e.feed_id, e.guid, e.url, e.url_key, e.title, e.summary, e.published_at,
+                   e.updated_at, e.authors, e.tags, f.publisher_id, 'retry' as reason
+            from entries e
+            join feeds f using (feed_id)
+            join history h using (url_key)
+            anti join articles a using (url_key)
+            where h.failures between 1 and {MAX_PAGE_ATTEMPTS - 1}
+              and not h.permanent_failure and not h.dropped
+              and e.url_key not in (select url_key from candidates)
+        ),
+
+        final as (
+            select url, url_key, feed_id, publisher_id, published_at, title, reason
+            from (select * from fresh union all by name select * from edited
+                  union all by name select * from retried)
+            qualify row_number() over (partition by url_key order by feed_id, guid) = 1
+        )
+
+        select * from final order by feed_id, url
+        """
+    ).pl()
+    con.unregister("candidates")
+    return frame
+
+
+def load_feed_batch(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    fetches: pl.DataFrame,
+    entries: pl.DataFrame,
+    states: pl.DataFrame,
+) -> int:
+    """Store feed fetches, upsert entries, update feed_state; return how many entries were new."""
+    with transaction(con):
+        _insert_fetches(con, run_id, fetches)
+        entries = entries.unique(["feed_id", "guid"], keep="first", maintain_order=True)
+        con.register("incoming_entries", entries)
+        new = con.execute(
+            """
+            select count(*) from incoming_entries i
+            anti join entries e on e.feed_id = i.feed_id and e.guid = i.guid
+            """
+        ).fetchone()
+        con.execute(
+            """
+            insert into entries (feed_id, guid, url, url_key, title, summary, published_at,
+                                 updated_at, authors, tags, first_seen_run, last_seen_run)
+            select feed_id, guid, url, url_key, title, summary, published_at, updated_at,
+                   authors, tags, $run_id, $run_id
+            from incoming_entries
+            on conflict (feed_id, guid) do update set
+                url = excluded.url, url_key = excluded.url_key, title = excluded.title,
+                summary = excluded.summary, published_at = excluded.published_at,
+                updated_at = excluded.updated_at, authors = excluded.authors,
+                tags = excluded.tags, last_seen_run = excluded.last_seen_run
+            """,
+            {"run_id": run_id},
+        )
+        con.unregister("incoming_entries")
+        if not states.is_empty():
+            con.register("incoming_states", states)
+            con.execute(
+                """
+                update feed_state set
+                    etag = coalesce(s.etag, feed_state.etag),
+                    last_modified = coalesce(s.last_modified, feed_state.last_modified),
+                    last_status = s.last_status,
+                    last_fetch_at = s.fetched_at,
+                    last_success_at = case when s.ok then s.fetched_at
+                                           else feed_state.last_success_at end,
+                    consecutive_failures = case when s.ok then 0
+                                                else feed_state.consecutive_failures + 1 end,
+                    last_error_class = s.error_class,
+                    last_error = s.error
+                from incoming_states s
+                where feed_state.feed_id = s.feed_id
+                """
+            )
+            con.execute(
+                """
+                update feeds set kind = s.kind, title = coalesce(feeds.title, s.title)
+                from incoming_states s
+                where feeds.feed_id = s.feed_id and s.kind is not null
+                """
+            )
+            con.unregister("incoming_states")
+    return int(new[0]) if new else 0
+
+
+@dataclass(frozen=True, slots=True)
+class PageLoadCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def load_pages(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    fetches: pl.DataFrame,
+    articles: pl.DataFrame,
+    authors: pl.DataFrame,
+    tags: pl.DataFrame,
+) -> PageLoadCounts:
+    """Store one batch of page fetches and their articles in one transaction.
+
+    ``articles.fetch_index`` points at a row of ``fetches``. A known url_key with the same
+    content hash only moves ``last_seen_at``; with a new hash the article row takes the new
+    text and version + 1, and ``article_versions`` keeps every version's text.
+    """
+    with transaction(con):
+        fetch_ids = _insert_fetches(con, run_id, fetches)
+        if articles.is_empty():
+            return PageLoadCounts()
+        id_map = pl.DataFrame(
+            {"fetch_index": range(len(fetch_ids)), "fetch_id": fetch_ids},
+            schema={"fetch_index": pl.Int32(), "fetch_id": pl.Int64()},
+        )
+        incoming = articles.join(id_map, on="fetch_index", how="left").drop("fetch_index")
+        con.register("incoming_articles", incoming)
+        con.execute(
+            """
+            create or replace temp table batch_status as
+            select i.url_key,
+                   case when a.url_key is null then 'new'
+                        when a.content_hash = i.content_hash then 'unchanged'
+                        else 'updated' end as status
+            from incoming_articles i left join articles a using (url_key)
+            """
+        )
+        con.execute(
+            """
+            update articles set
+                title = i.title, text = i.text, description = i.description,
+                language = i.language,
+                published_at = coalesce(i.published_at, articles.published_at),
+                modified_at = i.modified_at, date_source = i.date_source,
+                last_seen_at = i.seen_at, word_count = i.word_count,
+                content_hash = i.content_hash, version = articles.version + 1,
+                extractor_version = i.extractor_version, fetch_id = i.fetch_id,
+                is_paywalled = i.is_paywalled, charset = i.charset,
+                charset_source = i.charset_source
+            from incoming_articles i join batch_status b using (url_key)
+            where articles.url_key = i.url_key and b.status = 'updated'
+            """
+        )
+        con.execute(
+            """
+            update articles set last_seen_at = i.seen_at
+            from incoming_articles i join batch_status b using (url_key)
+            where articles.url_key = i.url_key and b.status = 'unchanged'
+            """
+        )
+        con.execute(
+            """
+            insert into articles (url_key, canonical_url, url, publisher_id, feed_id, title, text,
+                description, language, published_at, modified_at, date_source, first_seen_at,
+                last_seen_at, word_count, content_hash, version, extractor_version, fetch_id,
+                is_paywalled, charset, charset_source)
+            select i.url_key, i.canonical_url, i.url, i.publisher_id, i.feed_id, i.title, i.text,
+                i.description, i.language, i.published_at, i.modified_at, i.date_source,
+                i.seen_at, i.seen_at, i.word_count, i.content_hash, 1, i.extractor_version,
+                i.fetch_id, i.is_paywalled, i.charset, i.charset_source
+            from incoming_articles i join batch_status b using (url_key)
+            where b.status = 'new'
+            """
+        )
+        con.execute(
+            """
+            insert into article_versions
+                (article_id, version, content_hash, title, text, seen_at, fetch_id)
+            select a.article_id, a.version, a.content_hash, a.title, a.text, a.last_seen_at,
+                   a.fetch_id
+            from articles a join batch_status b using (url_key)
+            where b.status in ('new', 'updated')
+            on conflict do nothing
+            """
+        )
+        _replace_links(con, authors, tags)
+        counts = dict(
+            con.execute("select status, count(*) from batch_status group by status").fetchall()
+        )
+        con.unregister("incoming_articles")
+        con.execute("drop table batch_status")
+    return PageLoadCounts(
+        new=counts.get("new", 0),
+        updated=counts.get("updated", 0),
+        unchanged=counts.get("unchanged", 0),
+    )
+
+
+def _replace_links(
+    con: duckdb.DuckDBPyConnection, authors: pl.DataFrame, tags: pl.DataFrame
+) -> None:
+    """Authors and tags of the batch's new and updated articles, replaced as a whole."""
+    con.register("incoming_authors", authors)
+    con.register("incoming_tags", tags)
+    con.execute(
+        """
+        create or replace temp table touched as
+        select a.article_id, a.url_key from articles a join batch_status b using (url_key)
+        where b.status in ('new', 'updated')
+        """
+    )
+    con.execute("delete from article_authors where article_id in (select article_id from touched)")
+    con.execute("delete from article_tags where article_id in (select article_id from touched)")
+    con.execute(
+        """
+        insert into authors (name, kind)
+        select distinct i.name, i.kind from incoming_authors i join touched using (url_key)
+        on conflict do nothing
+        """
+    )
+    con.execute(
+        """
+        insert into article_authors (article_id, author_id, position)
+        select t.article_id, au.author_id, min(i.position)
+        from incoming_authors i join touched t using (url_key)
+        join authors au on au.name = i.name and au.kind = i.kind
+        group by all
+        """
+    )
+    con.execute(
+        """
+        insert into tags (name)
+        select distinct i.name from incoming_tags i join touched using (url_key)
+        on conflict do nothing
+        """
+    )
+    con.execute(
+        """
+        insert into article_tags (article_id, tag_id)
+        select distinct t.article_id, tg.tag_id
+        from incoming_tags i join touched t using (url_key) join tags tg on tg.name = i.name
+        """
+    )
+    con.execute("drop table touched")
+    con.unregister("incoming_authors")
+    con.unregister("incoming_tags")
