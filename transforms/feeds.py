@@ -82,8 +82,10 @@ def _entry(raw: Any, feed_url: str) -> FeedEntry | None:
             term for term in (_text(t.get("term")) for t in raw.get("tags", []) or []) if term
         )
     )
-    published = _utc(raw.get("published_parsed")) or _utc(raw.get("created_parsed"))
-    updated = _utc(raw.get("updated_parsed"))
+    # dict.get: FeedParserDict.get maps a missing updated_parsed to published_parsed, with a
+    # DeprecationWarning; we want each date for what it is.
+    published = _utc(dict.get(raw, "published_parsed")) or _utc(dict.get(raw, "created_parsed"))
+    updated = _utc(dict.get(raw, "updated_parsed"))
     return FeedEntry(
         guid=str(guid)[:2000],
         url=url,
