@@ -86,6 +86,7 @@ def _run_ingest(db: Path, **params: Any) -> dict[str, Any]:
     from warehouse.db import WarehouseError
 
     settings = Settings()
+    _preflight(db, params.get("sources"))
     task_runner: Any = ThreadPoolTaskRunner(max_workers=settings.concurrency)
     runner = ingest.with_options(task_runner=task_runner)
     columns = (
@@ -105,6 +106,27 @@ def _run_ingest(db: Path, **params: Any) -> dict[str, Any]:
             raise fail(f"{exc}") from exc
         finally:
             progress.install(None)
+
+
+def _preflight(db: Path, sources_file: str | None) -> None:
+    """Fail fast, before Prefect starts, on the user errors we can see from here."""
+    from flows.sources import SourcesError, load_sources
+    from warehouse.db import WarehouseError, connect
+    from warehouse.migrate import migrate
+
+    if sources_file is not None:
+        try:
+            load_sources(Path(sources_file))
+        except SourcesError as exc:
+            raise fail(str(exc)) from exc
+    try:
+        con = connect(db, wait_seconds=30)
+        try:
+            migrate(con)
+        finally:
+            con.close()
+    except WarehouseError as exc:
+        raise fail(f"{exc}") from exc
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -230,25 +252,7 @@ def _query_and_print(db: Path, query: str, output: OutputFormat) -> None:
         raise fail(f"{type(exc).__name__}: {exc}") from exc
     finally:
         con.close()
-    if output is OutputFormat.json:
-        sys.stdout.write(
-            json.dumps(
-                [{n: _jsonable(v) for n, v in zip(names, row, strict=True)} for row in rows],
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
-    elif output is OutputFormat.csv:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(names)
-        writer.writerows([[_jsonable(v) for v in row] for row in rows])
-        sys.stdout.write(buffer.getvalue())
-    else:
-        table = Table(*names)
-        for row in rows:
-            table.add_row(*("" if v is None else str(_jsonable(v)) for v in row))
-        console.print(table)
+    _print_rows(names, [list(r) for r in rows], output)
 
 
 @app.command()
@@ -270,10 +274,12 @@ def runs(
     """Recent runs with their counts."""
     _query_and_print(
         db,
-        "select run_id, flow, status, started_at, finished_at - started_at as took, "
-        "feeds_total as feeds, feeds_fetched as fetched, feeds_not_modified as not_modified, "
-        "feeds_failed as failed, entries_new, articles_new, articles_updated, "
-        "articles_dropped, articles_failed, error "
+        "select left(run_id, 8) as run, flow, status, "
+        "strftime(started_at, '%Y-%m-%d %H:%M:%S') as started_utc, "
+        "round(epoch(finished_at - started_at), 1) as secs, feeds_total as feeds, "
+        "feeds_not_modified as unchanged, feeds_failed as failed, entries_new as entries, "
+        "articles_new as new, articles_updated as edited, "
+        "articles_dropped + articles_failed as page_errors "
         f"from runs order by started_at desc limit {int(limit)}",
         output,
     )
@@ -287,60 +293,66 @@ def sources(
     ] = Path("deploy/sources.toml"),
     output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
-    """Configured publishers and feeds, with their last status in the warehouse."""
-    from flows.sources import SourcesError, load_sources
+    """Publishers and feeds — from the sources file and the warehouse — with their last status."""
+    from flows.sources import Publisher, SourcesError, load_sources
     from warehouse.db import WarehouseError, connect
 
-    try:
-        configured = load_sources(sources_file)
-    except SourcesError as exc:
-        raise fail(str(exc)) from exc
-    status: dict[str, tuple[Any, ...]] = {}
+    configured: list[Publisher] = []
+    if sources_file.exists():
+        try:
+            configured = load_sources(sources_file)
+        except SourcesError as exc:
+            raise fail(str(exc)) from exc
+    known: dict[str, tuple[Any, ...]] = {}
     if db.exists():
         try:
             con = connect(db, read_only=True, wait_seconds=60)
             try:
                 for row in con.execute(
-                    "select feed_url, last_status, last_fetch_at, last_error_class, articles "
-                    "from feed_overview"
+                    "select feed_url, publisher, last_status, last_fetch_at, last_error_class, "
+                    "articles from feed_overview order by publisher, feed_url"
                 ).fetchall():
-                    status[row[0]] = row[1:]
+                    known[row[0]] = row[1:]
             finally:
                 con.close()
         except WarehouseError as exc:
             raise fail(str(exc)) from exc
+    if not configured and not known:
+        raise fail(f"no sources: {sources_file} does not exist and {db} has no feeds yet")
     names = [
         "publisher",
-        "language",
         "feed",
+        "in_file",
         "last_status",
         "last_fetch_at",
         "last_error",
         "articles",
     ]
-    rows = []
+    rows: list[list[Any]] = []
     for publisher in configured:
         for url in publisher.feeds:
-            last = status.get(url, (None, None, None, 0))
-            rows.append([publisher.name, publisher.language, url, *last])
+            _, *last = known.pop(url, (None, None, None, None, 0))
+            rows.append([publisher.name, url, True, *last])
+    for url, (publisher_name, *last) in known.items():  # e.g. the demo's or ad-hoc feeds
+        rows.append([publisher_name, url, False, *last])
+    _print_rows(names, rows, output)
+
+
+def _print_rows(names: list[str], rows: list[list[Any]], output: OutputFormat) -> None:
     if output is OutputFormat.json:
-        sys.stdout.write(
-            json.dumps(
-                [{n: _jsonable(v) for n, v in zip(names, r, strict=True)} for r in rows],
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
-        return
-    if output is OutputFormat.csv:
-        writer = csv.writer(sys.stdout)
+        records = [{n: _jsonable(v) for n, v in zip(names, r, strict=True)} for r in rows]
+        sys.stdout.write(json.dumps(records, ensure_ascii=False) + "\n")
+    elif output is OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
         writer.writerow(names)
         writer.writerows([[_jsonable(v) for v in r] for r in rows])
-        return
-    table = Table(*names)
-    for r in rows:
-        table.add_row(*("" if v is None else str(_jsonable(v)) for v in r))
-    console.print(table)
+        sys.stdout.write(buffer.getvalue())
+    else:
+        table = Table(*names)
+        for r in rows:
+            table.add_row(*("" if v is None else str(_jsonable(v)) for v in r))
+        console.print(table)
 
 
 def main() -> None:

@@ -73,22 +73,23 @@ class PageJob:
     feed_title: str | None
 
 
-def _fetch_log(result: HttpResult, kind: str, **extra: Any) -> FetchLog:
-    return FetchLog(
-        url=result.url,
-        kind=kind,
-        requested_at=result.requested_at,
-        final_url=result.final_url,
-        status=result.status,
-        bytes=len(result.body),
-        elapsed_ms=result.elapsed_ms,
-        content_type=result.content_type,
-        error_class=result.error_class,
-        error=result.error,
-        etag=result.headers.get("etag"),
-        last_modified=result.headers.get("last-modified"),
-        **extra,
-    )
+def _fetch_log(result: HttpResult, kind: str, **overrides: Any) -> FetchLog:
+    """The fetch row for ``result``; ``overrides`` set or replace fields (e.g. a parse error)."""
+    fields: dict[str, Any] = {
+        "url": result.url,
+        "kind": kind,
+        "requested_at": result.requested_at,
+        "final_url": result.final_url,
+        "status": result.status,
+        "bytes": len(result.body),
+        "elapsed_ms": result.elapsed_ms,
+        "content_type": result.content_type,
+        "error_class": result.error_class,
+        "error": result.error,
+        "etag": result.headers.get("etag"),
+        "last_modified": result.headers.get("last-modified"),
+    }
+    return FetchLog(**(fields | overrides))
 
 
 def fetch_feed(fetcher: Fetcher, job: FeedJob) -> FeedOutcome:
@@ -99,17 +100,13 @@ def fetch_feed(fetcher: Fetcher, job: FeedJob) -> FeedOutcome:
     if result.error_class or result.not_modified:
         return FeedOutcome(job, _fetch_log(result, "feed", feed_id=job.feed_id), None)
     parsed = parse_feed(result.body, result.final_url or job.url, result.content_type)
-    fetch = (
-        _fetch_log(
-            result,
-            "feed",
-            feed_id=job.feed_id,
-            charset=parsed.encoding,
-            error_class=parsed.error_class,
-            error=parsed.error,
-        )
-        if parsed.error_class
-        else _fetch_log(result, "feed", feed_id=job.feed_id, charset=parsed.encoding)
+    fetch = _fetch_log(
+        result,
+        "feed",
+        feed_id=job.feed_id,
+        charset=parsed.encoding,
+        error_class=parsed.error_class,
+        error=parsed.error,
     )
     return FeedOutcome(job, fetch, parsed)
 

@@ -24,7 +24,8 @@ def _corpus_root() -> Path:
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    """``../shared/corpus`` (or ``$NEWSDESK_CORPUS``). Missing: skip, or fail when CI requires it."""
+    """``../shared/corpus`` (or ``$NEWSDESK_CORPUS``); when missing, skip, or fail under
+    ``NEWSDESK_REQUIRE_CORPUS=1``."""
     root = _corpus_root()
     if not root.is_dir():
         message = f"corpus not found at {root} (set NEWSDESK_CORPUS)"

@@ -29,8 +29,12 @@ FETCHED = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def test_extracts_text_and_metadata_from_jsonld() -> None:
-    article = extract_article(PAGE.encode(), "https://citytimes.example/2026/11/tram.html",
-                              content_type="text/html; charset=utf-8", fetched_at=FETCHED)
+    article = extract_article(
+        PAGE.encode(),
+        "https://citytimes.example/2026/11/tram.html",
+        content_type="text/html; charset=utf-8",
+        fetched_at=FETCHED,
+    )
     assert isinstance(article, ExtractedArticle)
     assert article.title == "Council approves tram line"
     assert article.text.startswith("The regional council approved")
@@ -49,9 +53,12 @@ def test_extracts_text_and_metadata_from_jsonld() -> None:
 
 
 def test_dates_after_the_fetch_are_not_believed() -> None:
-    article = extract_article(PAGE, "https://citytimes.example/x",
-                              fetched_at=datetime(2026, 11, 1, tzinfo=UTC),
-                              feed_published_at=datetime(2026, 10, 31, tzinfo=UTC))
+    article = extract_article(
+        PAGE,
+        "https://citytimes.example/x",
+        fetched_at=datetime(2026, 11, 1, tzinfo=UTC),
+        feed_published_at=datetime(2026, 10, 31, tzinfo=UTC),
+    )
     assert isinstance(article, ExtractedArticle)
     assert article.published_at == datetime(2026, 10, 31, tzinfo=UTC)
     assert article.date_source == "feed"
@@ -62,7 +69,7 @@ def test_drop_reasons_for_bad_pages() -> None:
         DropReason.EMPTY: b"",
         DropReason.NOT_HTML: bytes(range(256)) * 40,
         DropReason.NO_ARTICLE: b"<html><head><title>Home</title></head><body></body></html>",
-        DropReason.TOO_SHORT: b"<html><body><article><p>Page not found.</p></article></body></html>",
+        DropReason.TOO_SHORT: b"<html><body><article><p>Not found.</p></article></body></html>",
     }
     for reason, page in cases.items():
         result = extract_article(page, "https://x.example/p")

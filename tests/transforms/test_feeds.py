@@ -75,7 +75,8 @@ def test_truncated_feed_is_a_parse_error_with_recovered_entries() -> None:
 
 def test_entity_declarations_are_refused_before_parsing() -> None:
     bomb = b"""<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">
-    <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><rss><channel><title>&b;</title></channel></rss>"""
+    <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>
+    <rss><channel><title>&b;</title></channel></rss>"""
     feed = parse_feed(bomb, "https://example.com/feed")
     assert feed.error_class == "unsafe_xml"
 

@@ -33,9 +33,19 @@ def _source(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
 
 def _page(text: str, feed_id: int, publisher_id: int, authors: tuple[str, ...] = ()) -> PageResult:
     article = ExtractedArticle(
-        url=URL, canonical_url=URL, title="A", text=text, language="en", published_at=T0,
-        modified_at=None, date_source="jsonld", authors=authors, tags=("x",),
-        word_count=len(text.split()), content_hash=content_hash(text), extractor_version="t",
+        url=URL,
+        canonical_url=URL,
+        title="A",
+        text=text,
+        language="en",
+        published_at=T0,
+        modified_at=None,
+        date_source="jsonld",
+        authors=authors,
+        tags=("x",),
+        word_count=len(text.split()),
+        content_hash=content_hash(text),
+        extractor_version="t",
     )
     fetch = FetchLog(url=URL, kind="page", requested_at=T0, status=200, url_key=url_key(URL))
     return PageResult(fetch, article, url_key(URL), feed_id, publisher_id)
@@ -43,8 +53,9 @@ def _page(text: str, feed_id: int, publisher_id: int, authors: tuple[str, ...] =
 
 def _load(con: duckdb.DuckDBPyConnection, pages: list[PageResult]) -> load.PageLoadCounts:
     articles, authors, tags = article_frames(pages, T0)
-    return load.load_pages(con, "run-1", fetches_frame([p.fetch for p in pages]),
-                           articles, authors, tags)
+    return load.load_pages(
+        con, "run-1", fetches_frame([p.fetch for p in pages]), articles, authors, tags
+    )
 
 
 def test_register_sources_is_idempotent(con: duckdb.DuckDBPyConnection) -> None:
@@ -63,10 +74,10 @@ def test_same_page_twice_is_unchanged_and_new_text_is_a_version(
     assert (again.new, again.unchanged) == (0, 1)
     edited = _load(con, [_page("second text now", feed_id, publisher_id, ("Bob",))])
     assert edited.updated == 1
-    assert con.execute("select count(*), max(version), any_value(text) from articles").fetchone() \
-        == (1, 2, "second text now")
-    versions = con.execute(
-        "select version, text from article_versions order by version").fetchall()
+    assert con.execute(
+        "select count(*), max(version), any_value(text) from articles"
+    ).fetchone() == (1, 2, "second text now")
+    versions = con.execute("select version, text from article_versions order by version").fetchall()
     assert versions == [(1, "first text here"), (2, "second text now")]
     names = con.execute("select name from article_authors join authors using (author_id)")
     assert names.fetchall() == [("Bob",)]
@@ -77,15 +88,18 @@ def test_pages_to_fetch_new_updated_and_transient_retry(con: duckdb.DuckDBPyConn
     feed_id, publisher_id = _source(con)
     entry = FeedEntry(guid="g1", url=URL, title="A", updated_at=T0)
     candidates = entries_frame(feed_id, [entry]).with_columns(
-        pl.lit(publisher_id, dtype=pl.Int32()).alias("publisher_id"))
+        pl.lit(publisher_id, dtype=pl.Int32()).alias("publisher_id")
+    )
     assert load.pages_to_fetch(con, candidates)["reason"].to_list() == ["new"]
-    load.load_feed_batch(con, "run-1", fetches_frame([]), candidates.drop("publisher_id"),
-                         pl.DataFrame())
+    load.load_feed_batch(
+        con, "run-1", fetches_frame([]), candidates.drop("publisher_id"), pl.DataFrame()
+    )
     _load(con, [_page("text", feed_id, publisher_id)])
     assert load.pages_to_fetch(con, candidates).is_empty()  # known, not updated
     later = FeedEntry(guid="g1", url=URL, title="A", updated_at=datetime(2026, 11, 21, tzinfo=UTC))
     edited = entries_frame(feed_id, [later]).with_columns(
-        pl.lit(publisher_id, dtype=pl.Int32()).alias("publisher_id"))
+        pl.lit(publisher_id, dtype=pl.Int32()).alias("publisher_id")
+    )
     assert load.pages_to_fetch(con, edited)["reason"].to_list() == ["updated"]
 
     # A page that failed transiently is retried on a later run even when its feed is 304...
@@ -93,14 +107,26 @@ def test_pages_to_fetch_new_updated_and_transient_retry(con: duckdb.DuckDBPyConn
     entry_b = FeedEntry(guid="g2", url=other)
     frame_b = entries_frame(feed_id, [entry_b])
     load.load_feed_batch(con, "run-1", fetches_frame([]), frame_b, pl.DataFrame())
-    failure = FetchLog(url=other, kind="page", requested_at=T0, status=503,
-                       error_class="http_5xx", url_key=url_key(other))
+    failure = FetchLog(
+        url=other,
+        kind="page",
+        requested_at=T0,
+        status=503,
+        error_class="http_5xx",
+        url_key=url_key(other),
+    )
     load.load_pages(con, "run-1", fetches_frame([failure]), *article_frames([], T0))
     empty = entries_frame(0, []).with_columns(pl.lit(None, dtype=pl.Int32()).alias("publisher_id"))
     assert load.pages_to_fetch(con, empty)["reason"].to_list() == ["retry"]
     # ...but a permanent failure (404) is not.
-    gone = FetchLog(url=other, kind="page", requested_at=T0, status=404, error_class="http_4xx",
-                    url_key=url_key(other))
+    gone = FetchLog(
+        url=other,
+        kind="page",
+        requested_at=T0,
+        status=404,
+        error_class="http_4xx",
+        url_key=url_key(other),
+    )
     load.load_pages(con, "run-1", fetches_frame([gone]), *article_frames([], T0))
     assert load.pages_to_fetch(con, empty).is_empty()
 

@@ -13,10 +13,24 @@ def test_migrate_applies_all_then_nothing(tmp_path: Path) -> None:
     assert migrate(con) == []
     ledger = con.execute("select name, checksum from schema_migrations order by name").fetchall()
     assert [(m.name, m.checksum) for m in available_migrations()] == ledger
-    tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
-    expected = {"publishers", "feeds", "feed_state", "fetches", "entries", "articles",
-                "article_versions", "authors", "article_authors", "tags", "article_tags",
-                "runs", "feed_overview"}
+    tables = {
+        r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+    }
+    expected = {
+        "publishers",
+        "feeds",
+        "feed_state",
+        "fetches",
+        "entries",
+        "articles",
+        "article_versions",
+        "authors",
+        "article_authors",
+        "tags",
+        "article_tags",
+        "runs",
+        "feed_overview",
+    }
     assert expected <= tables
 
 

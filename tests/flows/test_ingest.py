@@ -1,0 +1,230 @@
+"""End to end: the real ``ingest`` flow under Prefect's test harness against a real loopback
+server serving the demo site plus broken sources. Expected values come from the demo site's
+hand-written manifest, not from newsdesk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from flows.demo import DemoServer, Route, demo_data_dir, demo_publishers
+from flows.ingest import ingest
+from flows.sources import Publisher
+
+BROKEN = {
+    "500": "/broken/500.rss",
+    "html": "/broken/homepage.rss",
+    "truncated": "/broken/truncated.rss",
+    "with404": "/broken/with-404.rss",
+}
+MISSING_PAGE = "/harbor/2026/11/this-page-does-not-exist.html"
+
+
+@dataclass
+class DemoRuns:
+    db: Path
+    base: str
+    summaries: list[dict[str, Any]]
+    requests_per_run: list[list[tuple[str, dict[str, str]]]]
+
+
+def _broken_routes(base: str) -> dict[str, Route]:
+    site = demo_data_dir() / "site"
+    harbor_feed = (site / "harbor" / "feed.rss").read_bytes().replace(b"{{BASE}}", base.encode())
+    third_item = harbor_feed.index(
+        b"<item", harbor_feed.index(b"<item", harbor_feed.index(b"<item") + 1) + 1
+    )
+    truncated = harbor_feed[: third_item + 40]  # cut inside the third item
+    homepage = (site / "harbor" / "index.html").read_bytes()
+    with_404 = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        "<title>Broken links</title><link>http://x.example/</link>"
+        f"<item><title>Gone</title><link>{base}{MISSING_PAGE}</link><guid>gone-1</guid></item>"
+        "</channel></rss>"
+    ).encode()
+    xml = {"Content-Type": "application/rss+xml"}
+    return {
+        BROKEN["500"]: Route(500, b"Internal Server Error"),
+        BROKEN["html"]: Route(200, homepage, {"Content-Type": "text/html; charset=utf-8"}),
+        BROKEN["truncated"]: Route(200, truncated, xml),
+        BROKEN["with404"]: Route(200, with_404, xml),
+    }
+
+
+@pytest.fixture(scope="module")
+def demo_runs(
+    prefect_harness: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoRuns]:
+    """Three runs: edition 1 with broken sources, the same again, then edition 2."""
+    db = tmp_path_factory.mktemp("e2e") / "newsdesk.duckdb"
+    with DemoServer(edition=1) as server:
+        for path, route in _broken_routes(server.base_url).items():
+            server.add_route(path, route)
+        broken = Publisher(
+            name="Broken Feeds", feeds=[server.base_url + p for p in BROKEN.values()]
+        )
+        publishers = [*demo_publishers(server.base_url), broken]
+        params = {"db": str(db), "publishers": [p.model_dump() for p in publishers]}
+        summaries, requests = [], []
+        for edition in (1, 1, 2):
+            server.set_edition(edition)
+            before = len(server.requests)
+            summaries.append(ingest(**params))
+            requests.append(server.requests[before:])
+        yield DemoRuns(db, server.base_url, summaries, requests)
+
+
+def _query(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_first_run_loads_every_demo_article_once(
+    demo_runs: DemoRuns, demo_manifest: list[dict[str, Any]]
+) -> None:
+    rows = _query(demo_runs.db, "select url, title, canonical_url from articles")
+    assert len(rows) == len(demo_manifest) >= 30
+    assert len({r[2] for r in rows}) == len(rows)
+    by_path = {r[0].removeprefix(demo_runs.base): r for r in rows}
+    for item in demo_manifest:
+        assert item["path"] in by_path, item["path"]
+        assert by_path[item["path"]][1] == item["title"]
+
+
+def test_metadata_matches_the_manifest(
+    demo_runs: DemoRuns, demo_manifest: list[dict[str, Any]]
+) -> None:
+    for item in demo_manifest:
+        url = demo_runs.base + item["path"]
+        (published, language, paywalled, publisher) = _query(
+            demo_runs.db,
+            "select a.published_at, a.language, a.is_paywalled, p.name "
+            "from articles a join publishers p using (publisher_id) where a.url = ?",
+            [url],
+        )[0]
+        expected = datetime.fromisoformat(item["published_utc"].replace("Z", "+00:00"))
+        assert published == expected, item["path"]
+        assert language == item["language"], item["path"]
+        assert paywalled is item["paywalled"], item["path"]
+        assert publisher == item["publisher"], item["path"]
+        people = _query(
+            demo_runs.db,
+            "select au.name from articles a join article_authors aa using (article_id) "
+            "join authors au using (author_id) where a.url = ? and au.kind = 'person' "
+            "order by aa.position",
+            [url],
+        )
+        assert [p[0] for p in people] == item["authors"], item["path"]
+        agencies = _query(
+            demo_runs.db,
+            "select au.name from articles a join article_authors aa using (article_id) "
+            "join authors au using (author_id) where a.url = ? and au.kind = 'agency'",
+            [url],
+        )
+        assert [a[0] for a in agencies] == ([item["agency"]] if item["agency"] else [])
+        text = _query(demo_runs.db, "select text from articles where url = ?", [url])[0][0]
+        assert item["body_first_sentence"] in text, item["path"]
+
+
+def test_feed_state_stores_validators(demo_runs: DemoRuns) -> None:
+    rows = _query(
+        demo_runs.db,
+        "select f.url, s.etag, s.last_modified, s.last_status, s.consecutive_failures "
+        "from feeds f join feed_state s using (feed_id) join publishers p using (publisher_id) "
+        "where p.name <> 'Broken Feeds'",
+    )
+    assert len(rows) == 3
+    for _url, etag, last_modified, status, failures in rows:
+        assert etag and etag.startswith('"')
+        assert last_modified and last_modified.endswith("GMT")
+        assert status in (200, 304)
+        assert failures == 0
+
+
+def test_bad_sources_are_recorded_and_counted(demo_runs: DemoRuns) -> None:
+    first = demo_runs.summaries[0]
+    errors = dict(
+        (url.removeprefix(demo_runs.base), (cls, msg))
+        for url, cls, msg in _query(
+            demo_runs.db,
+            "select url, error_class, error from fetches where run_id = ? "
+            "and error_class is not null",
+            [first["run_id"]],
+        )
+    )
+    assert errors[BROKEN["500"]][0] == "http_5xx"
+    assert errors[BROKEN["html"]][0] == "not_a_feed"
+    assert errors[BROKEN["truncated"]][0] == "parse_error"
+    assert errors[MISSING_PAGE][0] == "http_4xx"
+    assert all(message for _, message in errors.values())
+    assert first["feeds_total"] == 7
+    assert first["feeds_failed"] == 3
+    assert first["feeds_fetched"] == 4
+    assert first["articles_failed"] == 1
+    run = _query(
+        demo_runs.db,
+        "select status, feeds_failed, articles_failed, articles_new from runs where run_id = ?",
+        [first["run_id"]],
+    )
+    assert run == [("completed", 3, 1, first["articles_new"])]
+    state = _query(
+        demo_runs.db,
+        "select s.last_error_class, s.consecutive_failures from feeds f "
+        "join feed_state s using (feed_id) where f.url = ?",
+        [demo_runs.base + BROKEN["500"]],
+    )
+    assert state == [("http_5xx", 3)]  # failed on each of the three runs, still polled
+
+
+def test_second_run_is_conditional_and_loads_nothing_new(
+    demo_runs: DemoRuns, demo_manifest: list[dict[str, Any]]
+) -> None:
+    second = demo_runs.summaries[1]
+    assert second["feeds_not_modified"] == 3
+    assert second["articles_new"] == 0
+    assert second["pages_fetched"] == 0  # the 404 is permanent: not retried
+    feed_requests = [
+        headers
+        for path, headers in demo_runs.requests_per_run[1]
+        if path in ("/harbor/feed.rss", "/ledger/atom.xml", "/nordpost/rss.rdf")
+    ]
+    assert len(feed_requests) == 3
+    assert all("if-none-match" in h and "if-modified-since" in h for h in feed_requests)
+
+
+def test_edited_article_becomes_a_second_version(
+    demo_runs: DemoRuns,
+    demo_manifest: list[dict[str, Any]],
+    demo_edition2_manifest: list[dict[str, Any]],
+) -> None:
+    third = demo_runs.summaries[2]
+    assert third["articles_updated"] == 1
+    assert third["articles_new"] == 0
+    assert _query(demo_runs.db, "select count(*) from articles")[0][0] == len(demo_manifest)
+    (edited,) = demo_edition2_manifest
+    url = demo_runs.base + edited["path"]
+    version, text = _query(demo_runs.db, "select version, text from articles where url = ?", [url])[
+        0
+    ]
+    assert version == 2
+    assert edited["changed_sentence"] in text
+    versions = _query(
+        demo_runs.db,
+        "select v.version, v.text from article_versions v join articles a using (article_id) "
+        "where a.url = ? order by v.version",
+        [url],
+    )
+    assert [v[0] for v in versions] == [1, 2]
+    assert edited["changed_sentence"] not in versions[0][1]
+    others = _query(demo_runs.db, "select count(*) from articles where version > 1")[0][0]
+    assert others == 1
