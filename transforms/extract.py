@@ -12,6 +12,7 @@ from typing import Any
 
 import trafilatura
 
+from transforms.clean import clean_lines, preclean
 from transforms.decode import decode_document
 from transforms.metadata import parse_datetime, parse_html, read_page_metadata
 from transforms.records import Dropped, DropReason, ExtractedArticle
@@ -21,7 +22,8 @@ from transforms.urls import canonical_url
 __all__ = ["EXTRACTOR_VERSION", "MAX_HTML_CHARS", "MIN_WORDS", "extract_article"]
 
 MAX_HTML_CHARS = 8_000_000
-MIN_WORDS = 30
+TRAFILATURA_OPTIONS: dict[str, Any] = {"favor_recall": True, "include_tables": True}
+MIN_WORDS = 15
 # Agencies named as authors are kept apart from people (a byline "Reuters" is not a person).
 KNOWN_AGENCIES = frozenset(
     {
@@ -117,6 +119,7 @@ def extract_article(
     if tree is None:
         return Dropped(DropReason.NOT_HTML, "no HTML elements")
     meta = read_page_metadata(tree, fetched_at)
+    cleaned = preclean(tree, url or meta.canonical_url)
     params: dict[str, Any] = {"extensive_search": False, "original_date": True}
     if fetched_at is not None:
         params["max_date"] = fetched_at.date().isoformat()
@@ -125,16 +128,18 @@ def extract_article(
             tree,
             url=url,
             include_comments=False,
-            include_tables=True,
             with_metadata=True,
             date_extraction_params=params,
+            **TRAFILATURA_OPTIONS,
         )
     except RecursionError:
         return Dropped(DropReason.NOT_HTML, "document nested too deeply")
     if doc is None or isinstance(doc, dict) or not doc.text:
         return Dropped(DropReason.NO_ARTICLE, "extractor found no main text")
     title = meta.title or (doc.title.strip() if doc.title else None) or feed_title
-    body = _strip_title_line(tidy_text(doc.text), title)
+    known = [s for image in cleaned.images for s in (image.caption, image.credit) if s]
+    body, line_removals = clean_lines(tidy_text(doc.text), known, title, meta.authors)
+    body = tidy_text(body)
     words = word_count(body)
     if words < MIN_WORDS:
         return Dropped(DropReason.TOO_SHORT, f"{words} words < {MIN_WORDS}")
@@ -159,12 +164,18 @@ def extract_article(
             agencies.append(name)
     tags = list(meta.tags) or [t for t in (doc.categories or []) + (doc.tags or []) if t]
     base_url = url or meta.canonical_url or ""
+    language_source: str | None = "html_lang"
+    language = _language(meta.html_lang)
+    if language is None:
+        language, language_source = _language(doc.language), "extractor"
+    if language is None:
+        language_source = None
     return ExtractedArticle(
         url=base_url,
         canonical_url=canonical_url(base_url) if base_url else "",
         title=title,
         text=body,
-        language=_language(meta.html_lang) or _language(doc.language),
+        language=language,
         published_at=published,
         modified_at=meta.modified_at,
         date_source=date_source,
@@ -180,4 +191,8 @@ def extract_article(
         word_count=words,
         content_hash=content_hash(body),
         extractor_version=EXTRACTOR_VERSION,
+        language_source=language_source,
+        images=cleaned.images,
+        links=cleaned.links,
+        removed=cleaned.removed + line_removals,
     )

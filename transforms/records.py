@@ -8,7 +8,7 @@ tests.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -18,7 +18,10 @@ __all__ = [
     "ExtractedArticle",
     "FeedEntry",
     "FetchLog",
+    "Image",
+    "Link",
     "ParsedFeed",
+    "RemovedSpan",
 ]
 
 
@@ -66,6 +69,28 @@ class ParsedFeed:
 
 
 @dataclass(frozen=True, slots=True)
+class RemovedSpan:
+    rule: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    position: int
+    url: str | None
+    caption: str | None
+    credit: str | None
+    alt: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    url: str
+    anchor_text: str
+    kind: str  # related | inline
+
+
+@dataclass(frozen=True, slots=True)
 class ExtractedArticle:
     """Clean text and metadata of one article page."""
 
@@ -87,7 +112,10 @@ class ExtractedArticle:
     word_count: int = 0
     content_hash: str = ""
     extractor_version: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    language_source: str | None = None  # html_lang | extractor
+    images: tuple[Image, ...] = ()
+    links: tuple[Link, ...] = ()
+    removed: tuple[RemovedSpan, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,5 +31,11 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normalise_for_hash(text).encode("utf-8")).hexdigest()[:32]
 
 
+# Scripts written without spaces between words: each character counts as a word.
+_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f"
+_WORDS = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+", re.UNICODE)
+
+
 def word_count(text: str) -> int:
-    return len(text.split())
+    """Words, counting each Chinese/Japanese/Thai character as one (they have no spaces)."""
+    return len(_WORDS.findall(text))

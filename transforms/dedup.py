@@ -1,0 +1,841 @@
+"""Near-duplicate detection for news articles: syndicated wire copies across outlets.
+
+Pipeline, all pure and deterministic (no I/O, no clock, no global state):
+
+1. **Tokens.** Known boilerplate lines ("This story was provided by …", "Follow us on …",
+   credit lines) are dropped, then the text is normalised as :func:`transforms.text.
+   normalise_for_hash` does (NFKC, casefold, punctuation to spaces) and split into words. Texts
+   in scripts written without spaces (Chinese, Japanese, Thai, …) are split into characters
+   instead (spaces dropped): see :func:`is_unspaced`.
+2. **Shingles.** Every run of :data:`SHINGLE_WORDS` words (or :data:`SHINGLE_CHARS` characters)
+   is one shingle. Its 64-bit hash is defined, independently of Python and numpy versions, as::
+
+       t_j    = xxh64(utf8(token_j), seed=SEED)                       # one per token
+       shingle = fmix64(sum(t_{i+j} * MIX[j] for j in range(k)) mod 2**64)
+
+   where ``fmix64`` is MurmurHash3's 64-bit finaliser and ``MIX[j] = xxh64(b"mix" + j as 4
+   bytes LE, SEED) | 1``. Only the token hashes are computed in Python; the combination is
+   vectorised. At most :data:`MAX_TOKENS` tokens (from the start of the text) are used, so a
+   5 MB page costs about as much as a long article.
+3. **MinHash.** :data:`NUM_PERM` permutations ``h_i(x) = (A_i * x + B_i) mod P`` over
+   ``x = shingle mod P`` with the Mersenne prime ``P = 2**31 - 1``; ``A_i, B_i`` are derived from
+   xxh64 with :data:`SEED` (see :func:`_permutation`). Products stay below 2**62, so uint64
+   numpy arithmetic is exact and a batch of documents is hashed as one matrix. The signature is
+   the per-permutation minimum: :data:`NUM_PERM` uint32 values (512 bytes).
+4. **LSH banding.** :data:`BANDS` bands of :data:`ROWS` rows; each band becomes a signed 64-bit key
+   ``fmix64((band + 1) * MIX[0] + sum(value_j * MIX[j + 1])) as int64``. Two documents are
+   candidates when they share any key: store the keys in a table and join on equality.
+5. **Verification** of candidates on the shingle sets: Jaccard ``|A∩B|/|A∪B|`` and containment
+   ``|A∩B|/min(|A|,|B|)``, so a copy cut to 60% still matches. A pair matches when
+   containment ≥ :data:`MIN_CONTAINMENT` and Jaccard ≥ :data:`MIN_JACCARD` (a floor that keeps a
+   short text from matching every long text that quotes it). When the stored side has no
+   shingle set, the signature's agreement estimates both (see :func:`estimate`).
+6. **Clusters** are connected components of matching pairs (single linkage); the representative
+   and cluster id is the earliest document (``published_at``, unknown dates last, then id).
+
+Thresholds and bands were chosen with ``benchmarks/dedup.py`` (syndication edits of the article
+corpus; see that script). Everything that reaches a database is versioned by :data:`SCHEME`:
+changing any constant above means a new scheme and recomputing stored signatures.
+
+Public API::
+
+    signature(text) -> Signature | None            # None: too short / boilerplate only
+    signatures(texts) -> list[Signature | None]    # batch, vectorised
+    shingle_set(text) -> NDArray[uint64]           # sorted unique shingle hashes (verification)
+    band_keys(sig) -> list[int]                    # BANDS signed 64-bit keys
+    similarity(a_text, b_text) -> (jaccard, containment)
+    cluster(docs, index) -> Clustering             # assignments, verified matches, relabels
+
+:class:`DedupIndex` is what :func:`cluster` needs from storage; :class:`MemoryIndex` is an
+in-memory implementation (tests, benchmarks). A database-backed one persists per article the
+signature bytes, ``n_shingles``, the band keys, the cluster id and ``published_at``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+import xxhash
+
+__all__ = [
+    "BANDS",
+    "ESTIMATE_MIN_JACCARD",
+    "MAX_BRIDGED",
+    "MAX_TOKENS",
+    "MIN_CONTAINMENT",
+    "MIN_JACCARD",
+    "MIN_SHARED",
+    "MIN_TOKENS_CHARS",
+    "MIN_TOKENS_WORDS",
+    "NUM_PERM",
+    "ROWS",
+    "SCHEME",
+    "SEED",
+    "SHINGLE_CHARS",
+    "SHINGLE_WORDS",
+    "Assignment",
+    "Clustering",
+    "DedupIndex",
+    "Doc",
+    "Match",
+    "MemoryIndex",
+    "Signature",
+    "StoredDoc",
+    "band_keys",
+    "cluster",
+    "estimate",
+    "is_match",
+    "is_unspaced",
+    "shingle_set",
+    "signature",
+    "signatures",
+    "similarity",
+    "strip_boilerplate",
+]
+
+SCHEME = "newsdesk-minhash-v1"  # persisted next to signatures: bump when anything below changes
+SEED = 0x6E6577736465736B  # b"newsdesk" as a big-endian integer
+SHINGLE_WORDS = 5
+SHINGLE_CHARS = 4
+NUM_PERM = 128
+BANDS = 64
+ROWS = 2
+# Guards: fewer tokens than this (after boilerplate removal) get no signature. 30 words is about
+# two sentences; 60 characters of Chinese/Japanese carry about as much.
+MIN_TOKENS_WORDS = 30
+MIN_TOKENS_CHARS = 60
+# Only the start of a text is shingled: news articles are far shorter, and a 5 MB dump (a
+# mis-extracted page, a live blog) must not cost more than a long article.
+MAX_TOKENS = 20_000
+_MAX_TEXT_CHARS = 400_000  # cut before normalisation, which touches every character
+# Verification thresholds (see module docstring and benchmarks/dedup.py).
+MIN_CONTAINMENT = 0.5
+MIN_JACCARD = 0.1
+# A match also needs this many shared shingles (about 25 words in sequence): a shared
+# sign-off paragraph or quote is not an article.
+MIN_SHARED = 20
+# Without shingle sets the signature estimate decides, and it is noisy for small Jaccard
+# (standard error ~0.03 at J = 0.1), which the containment estimate multiplies by the size ratio.
+ESTIMATE_MIN_JACCARD = 0.2
+# A document (or stored cluster) whose matches fall into more than this many mutually unrelated
+# groups is taken for boilerplate and its matches are dropped (see _hubs).
+MAX_BRIDGED = 2
+# At most this many candidates per document are verified, the ones sharing most bands first:
+# bounds the work when a band key is shared by a crowd (boilerplate, a very common story).
+MAX_CANDIDATES = 64
+# Candidates whose signature agreement is clearly too low are dropped before exact verification.
+# Signature agreement estimates Jaccard with a standard error of at most 0.045 at 128
+# permutations, so this keeps every pair whose true Jaccard reaches MIN_JACCARD + 2 errors.
+_PREFILTER_AGREEMENT = 0.03
+
+_P = np.uint64((1 << 31) - 1)
+_P_INT = (1 << 31) - 1
+_SHIFT = np.uint64(31)
+_M64 = (1 << 64) - 1
+_UNSPACED_SHARE = 0.3  # share of letters in unspaced scripts that switches to character shingles
+_CHUNK = 8192  # shingles per hashing block (two 8 MB buffers); fastest here among 1k-16k
+_BUCKET_SPAN = 16  # pairs per band bucket entry within a batch (see _batch_pairs)
+_GROUP_CHARS = 2_000_000  # characters tokenised at once: bounds temporaries to ~100 MB
+
+UInt64Array = npt.NDArray[np.uint64]
+UInt32Array = npt.NDArray[np.uint32]
+
+
+def _xxh(data: bytes) -> int:
+    return xxhash.xxh64_intdigest(data, SEED)
+
+
+def _permutation(i: int) -> tuple[int, int]:
+    """Parameters ``(A_i, B_i)`` of permutation ``i``: ``A`` in [1, P), ``B`` in [0, P)."""
+    a = _xxh(b"perm-a" + i.to_bytes(4, "little")) % (_P_INT - 1) + 1
+    b = _xxh(b"perm-b" + i.to_bytes(4, "little")) % _P_INT
+    return a, b
+
+
+_PERMS = [_permutation(i) for i in range(NUM_PERM)]
+_A = np.array([a for a, _ in _PERMS], dtype=np.uint64)[:, None]
+_B = np.array([b for _, b in _PERMS], dtype=np.uint64)[:, None]
+_MIX_INT = [_xxh(b"mix" + j.to_bytes(4, "little")) | 1 for j in range(max(SHINGLE_WORDS, 8))]
+_MIX = np.array(_MIX_INT, dtype=np.uint64)
+_FMIX_C1 = np.uint64(0xFF51AFD7ED558CCD)
+_FMIX_C2 = np.uint64(0xC4CEB9FE1A85EC53)
+_S33 = np.uint64(33)
+
+
+def _fmix64(h: UInt64Array) -> UInt64Array:
+    """MurmurHash3's 64-bit finaliser, in place (uint64 arithmetic wraps mod 2**64)."""
+    h ^= h >> _S33
+    h *= _FMIX_C1
+    h ^= h >> _S33
+    h *= _FMIX_C2
+    h ^= h >> _S33
+    return h
+
+
+# --- tokens ---------------------------------------------------------------------------------
+
+# Paragraphs that outlets add to or drop from a wire story. Only short lines (below
+# _BOILERPLATE_MAX_WORDS) that start with one of these are dropped, so an article sentence that
+# merely mentions "subscribe" stays.
+_BOILERPLATE = re.compile(
+    r"^\W*(this (story|article|report) (was|is|has been|originally|first)"
+    r"|(this|the) (story|article) (originally )?appeared"
+    r"|follow (us|\w+ \w+|\w+) on\b|follow @|sign up\b|subscribe\b|click here|read more\b"
+    r"|related( stories| articles| coverage)?:|more from\b|see also\b|watch:|listen:"
+    r"|copyright\b|©|\(c\)\s|all rights reserved"
+    r"|\(?(additional )?reporting by\b|\(?writing by\b|\(?editing by\b|\(?compiled by\b"
+    r"|(photo|image|picture|video|foto|bild|fotos) ?(credit)?:|\(image credit"
+    r"|share (this|on)\b|download (the|our) app|contact us\b|got a (news )?tip"
+    r"|folgen sie uns|mehr zum thema|lesen sie (auch|mehr)|dieser (artikel|beitrag) (ist|wurde)"
+    r"|mit material von|abonnieren sie|\(dpa|\(afp|\(apa"
+    r"|suivez-nous|lire aussi|à lire aussi|abonnez-vous|síguenos|lee también|suscríbete"
+    r"|leggi anche|seguici|leia também|siga-nos|volg ons|lees ook|czytaj (też|także)"
+    r"|читайте также|подписывайтесь)",
+    re.IGNORECASE,
+)
+_BOILERPLATE_MAX_WORDS = 40
+_BOILERPLATE_MAX_CHARS = 400  # longer lines are never boilerplate: skip the regex
+_LETTER = re.compile(r"[^\W_]")
+
+
+def strip_boilerplate(text: str) -> str:
+    """``text`` without short lines that are syndication boilerplate (credits, follow-us, …)."""
+    kept = [
+        line
+        for line in text.splitlines()
+        if len(line) > _BOILERPLATE_MAX_CHARS
+        or not (_BOILERPLATE.match(line) and len(line.split()) <= _BOILERPLATE_MAX_WORDS)
+    ]
+    return "\n".join(kept)
+
+
+_UNSPACED_SCRIPTS = re.compile(
+    "[\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]"
+)  # Thai, Lao, Tibetan, Myanmar, Khmer, kana, CJK ideographs
+
+
+def is_unspaced(text: str) -> bool:
+    """Whether ``text`` is in a script written without spaces between words (so it is shingled
+    by characters): at least 30% of its letters are Chinese, Japanese, Thai, Lao, Khmer,
+    Myanmar or Tibetan. Decided by script, not by the share of spaces: punctuation becomes
+    spaces in normalisation, so a Japanese text has plenty. Korean is spaced: words."""
+    if text.isascii():
+        return False
+    sample = text[:5000]
+    if not _UNSPACED_SCRIPTS.search(sample):
+        return False
+    unspaced = len(_UNSPACED_SCRIPTS.findall(sample))
+    return unspaced >= _UNSPACED_SHARE * len(_LETTER.findall(sample))
+
+
+def _prepare(text: str) -> str:
+    """Boilerplate removed, NFKC, casefolded: :func:`normalise_for_hash` but for punctuation,
+    which the vectorised tokeniser treats as a separator exactly as that function does."""
+    return unicodedata.normalize("NFKC", strip_boilerplate(text[:_MAX_TEXT_CHARS])).casefold()
+
+
+# Whether each BMP code point is a word character, i.e. matches ``[^\W_]`` (``str.isalnum``).
+_ALNUM_BMP = np.fromiter((chr(c).isalnum() for c in range(0x10000)), dtype=bool, count=0x10000)
+_POLY_BASE = _xxh(b"poly") | 1
+_POLY_INV = pow(_POLY_BASE, -1, 1 << 64)
+
+
+def _alnum(codes: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
+    mask = _ALNUM_BMP[np.minimum(codes, 0xFFFF)]
+    astral = codes > 0xFFFF
+    if astral.any():
+        values = np.unique(codes[astral])
+        ok = np.array([chr(int(c)).isalnum() for c in values], dtype=bool)
+        mask[astral] = ok[np.searchsorted(values, codes[astral])]
+    return mask
+
+
+_POWER_CACHE: dict[int, UInt64Array] = {}
+
+
+def _powers(base: int, n: int) -> UInt64Array:
+    """``base**i mod 2**64`` for i < n (uint64 products wrap mod 2**64). Memoised: the running
+    product is sequential, the slowest step of tokenising otherwise."""
+    cached = _POWER_CACHE.get(base)
+    if cached is None or len(cached) < n:
+        size = max(n, 2 * len(cached) if cached is not None else 1 << 16)
+        steps = np.full(size, base, dtype=np.uint64)
+        steps[0] = 1
+        cached = _POWER_CACHE[base] = np.multiply.accumulate(steps)
+    return cached[:n]
+
+
+def _token_hashes(prepared: Sequence[str], by_char: bool) -> list[UInt64Array]:
+    """Hash of every token of each prepared text, vectorised over the whole batch.
+
+    Tokens are maximal runs of word characters (``[^\W_]+``, as in ``normalise_for_hash``), or
+    single word characters when ``by_char``. A token hashes to
+    ``fmix64(sum(ord(c_m) * POLY_BASE**m) + SEED)`` (mod 2**64), computed from prefix sums. At
+    most MAX_TOKENS tokens per text are kept, from the start."""
+    joined = " ".join(prepared)  # a space never belongs to a token: no token crosses texts
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    if not len(codes):
+        return [np.empty(0, dtype=np.uint64) for _ in prepared]
+    word = _alnum(codes)
+    if by_char:
+        starts = np.flatnonzero(word)
+        ends = starts + 1
+    else:
+        edges = np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
+    np.cumsum(codes.astype(np.uint64) * _powers(_POLY_BASE, len(codes)), out=prefix[1:])
+    poly = (prefix[ends] - prefix[starts]) * _powers(_POLY_INV, len(codes))[starts]
+    hashes = _fmix64(poly + np.uint64(SEED))
+    text_starts = np.cumsum([0] + [len(t) + 1 for t in prepared[:-1]])
+    bounds = np.searchsorted(starts, text_starts)
+    pieces = np.split(hashes, bounds[1:])
+    return [p[:MAX_TOKENS] for p in pieces]
+
+
+def _shingle_hashes(tokens: UInt64Array, k: int) -> UInt64Array:
+    """Hash of every run of ``k`` token hashes: ``fmix64(sum(t[i + j] * MIX[j]))``."""
+    n = len(tokens) - k + 1
+    if n <= 0:
+        return np.empty(0, dtype=np.uint64)
+    acc = tokens[:n] * _MIX[0]
+    for j in range(1, k):
+        acc += tokens[j : j + n] * _MIX[j]
+    return _fmix64(acc)
+
+
+def _sorted_unique(x: UInt64Array) -> UInt64Array:
+    x = np.sort(x)
+    return x[np.concatenate(([True], x[1:] != x[:-1]))] if len(x) else x
+
+
+def _shingle_sets(texts: Sequence[str]) -> list[UInt64Array]:
+    """Sorted unique shingle hashes of each text; empty below the length guards."""
+    prepared = [_prepare(t) for t in texts]
+    unspaced = [is_unspaced(p) for p in prepared]
+    result: list[UInt64Array] = [np.empty(0, dtype=np.uint64)] * len(texts)
+    for by_char, k, minimum in (
+        (False, SHINGLE_WORDS, MIN_TOKENS_WORDS),
+        (True, SHINGLE_CHARS, MIN_TOKENS_CHARS),
+    ):
+        which = [i for i, u in enumerate(unspaced) if u == by_char]
+        # Groups of at most ~2M characters bound the temporary arrays (8 bytes per character).
+        group: list[int] = []
+        size = 0
+        for pos, i in enumerate(which):
+            group.append(i)
+            size += len(prepared[i])
+            if size >= _GROUP_CHARS or pos == len(which) - 1:
+                tokens = _token_hashes([prepared[g] for g in group], by_char)
+                for g, t in zip(group, tokens, strict=True):
+                    if len(t) >= minimum:
+                        result[g] = _sorted_unique(_shingle_hashes(t, k))
+                group, size = [], 0
+    return result
+
+
+def shingle_set(text: str) -> UInt64Array:
+    """Sorted unique shingle hashes of ``text`` (empty when it is too short to fingerprint)."""
+    return _shingle_sets([text])[0]
+
+
+# --- signatures -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Signature:
+    """MinHash signature of one text: :data:`NUM_PERM` values below 2**31, plus the number of
+    distinct shingles (needed to estimate containment from signatures alone)."""
+
+    values: UInt32Array
+    n_shingles: int
+
+    def to_bytes(self) -> bytes:
+        """The values as little-endian uint32: 512 bytes, for a BLOB column."""
+        return self.values.astype("<u4").tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, n_shingles: int) -> Signature:
+        return cls(np.frombuffer(data, dtype="<u4").astype(np.uint32), n_shingles)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Signature):
+            return NotImplemented
+        return self.n_shingles == other.n_shingles and bool(
+            np.array_equal(self.values, other.values)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.n_shingles, self.values.tobytes()))
+
+
+def _minhash_rows(xs: Sequence[UInt64Array]) -> UInt32Array:
+    """Signatures of non-empty shingle arrays (already reduced mod P), one row each.
+
+    ``(A_i * x + B_i) mod P`` for all permutations at once, exactly: with ``A_i, B_i, x < P``
+    the value ``v`` is below ``P * (P - 1) < 2**62``, so it fits in uint64, and one Mersenne fold
+    ``(v & P) + (v >> 31)`` (congruent to v, since 2**31 = 1 mod P) lands in [0, 2P - 2]; then
+    ``min(v, v - P)`` finishes the reduction (for v < P, v - P wraps around to a huge number).
+
+    Documents are packed into blocks of about :data:`_CHUNK` shingles reduced per document by
+    ``minimum.reduceat``; a larger one is folded block by block. The two work buffers are
+    allocated once: fresh multi-megabyte temporaries per block cost more in page faults than
+    the arithmetic."""
+    out = np.empty((len(xs), NUM_PERM), dtype=np.uint64)
+    work = np.empty((NUM_PERM, _CHUNK), dtype=np.uint64)
+    spare = np.empty((NUM_PERM, _CHUNK), dtype=np.uint64)
+
+    def permuted(x: UInt64Array) -> UInt64Array:
+        v, t = work[:, : len(x)], spare[:, : len(x)]
+        np.multiply.outer(_A[:, 0], x, out=v)
+        v += _B
+        np.right_shift(v, _SHIFT, out=t)
+        v &= _P
+        v += t
+        np.subtract(v, _P, out=t)
+        np.minimum(v, t, out=v)
+        return v
+
+    i = 0
+    while i < len(xs):
+        j, total = i, 0
+        while j < len(xs) and (j == i or total + len(xs[j]) <= _CHUNK):
+            total += len(xs[j])
+            j += 1
+        if total > _CHUNK:  # one large document
+            x = xs[i]
+            acc = permuted(x[:_CHUNK]).min(axis=1)
+            for start in range(_CHUNK, len(x), _CHUNK):
+                np.minimum(acc, permuted(x[start : start + _CHUNK]).min(axis=1), out=acc)
+            out[i] = acc
+        else:
+            starts = np.cumsum([0] + [len(x) for x in xs[i : j - 1]])
+            block = permuted(np.concatenate(xs[i:j]))
+            out[i:j] = np.minimum.reduceat(block, starts, axis=1).T
+        i = j
+    return out.astype(np.uint32)
+
+
+def _fingerprints(texts: Sequence[str]) -> list[tuple[Signature, UInt64Array] | None]:
+    sets = _shingle_sets(texts)
+    present = [i for i, s in enumerate(sets) if len(s)]
+    rows = _minhash_rows([sets[i] % _P for i in present])
+    result: list[tuple[Signature, UInt64Array] | None] = [None] * len(texts)
+    for row, i in zip(rows, present, strict=True):
+        result[i] = (Signature(row, len(sets[i])), sets[i])
+    return result
+
+
+def signatures(texts: Sequence[str]) -> list[Signature | None]:
+    """Signatures of many texts at once (one vectorised pass); ``None`` where a text is too
+    short, empty or only boilerplate."""
+    return [fp[0] if fp else None for fp in _fingerprints(texts)]
+
+
+def signature(text: str) -> Signature | None:
+    """Signature of one text, or ``None`` when it is too short to fingerprint."""
+    return signatures([text])[0]
+
+
+def _band_key_matrix(values: UInt32Array) -> npt.NDArray[np.int64]:
+    """Band keys of signatures stacked as rows (shape ``(n, NUM_PERM)`` → ``(n, BANDS)``)."""
+    v = values.astype(np.uint64).reshape(len(values), BANDS, ROWS)
+    acc = np.broadcast_to(np.arange(1, BANDS + 1, dtype=np.uint64) * _MIX[0], v.shape[:2]).copy()
+    for j in range(ROWS):
+        acc += v[:, :, j] * _MIX[j + 1]
+    return _fmix64(acc).view(np.int64)
+
+
+def band_keys(sig: Signature) -> list[int]:
+    """The :data:`BANDS` LSH keys of ``sig`` as signed 64-bit ints (a BIGINT column)."""
+    return [int(k) for k in _band_key_matrix(sig.values[None, :])[0]]
+
+
+# --- similarity -----------------------------------------------------------------------------
+
+
+def _exact(a: UInt64Array, b: UInt64Array) -> tuple[float, float]:
+    if not len(a) or not len(b):
+        return 0.0, 0.0
+    small, large = (a, b) if len(a) <= len(b) else (b, a)  # both sorted and unique
+    at = np.searchsorted(large, small)
+    at[at == len(large)] = 0
+    inter = int(np.count_nonzero(large[at] == small))
+    return inter / (len(a) + len(b) - inter), inter / min(len(a), len(b))
+
+
+def similarity(a_text: str, b_text: str) -> tuple[float, float]:
+    """Exact ``(jaccard, containment)`` of two texts' shingle sets; ``(0, 0)`` when either is
+    too short to fingerprint."""
+    return _exact(shingle_set(a_text), shingle_set(b_text))
+
+
+def estimate(a: Signature, b: Signature) -> tuple[float, float]:
+    """``(jaccard, containment)`` estimated from signatures alone: Jaccard as the share of
+    agreeing values, containment from it and the set sizes (|A∩B| = J(|A|+|B|)/(1+J))."""
+    j = float(np.count_nonzero(a.values == b.values)) / NUM_PERM
+    inter = j * (a.n_shingles + b.n_shingles) / (1 + j)
+    return j, min(1.0, inter / max(1, min(a.n_shingles, b.n_shingles)))
+
+
+def is_match(jaccard: float, containment: float) -> bool:
+    """The verification rule: containment ≥ MIN_CONTAINMENT and Jaccard ≥ MIN_JACCARD."""
+    return containment >= MIN_CONTAINMENT and jaccard >= MIN_JACCARD
+
+
+# --- clustering -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Doc:
+    """A new document to cluster."""
+
+    doc_id: str
+    text: str
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class StoredDoc:
+    """What the index keeps per document. ``shingles`` (from :func:`shingle_set`) is optional:
+    without it, verification falls back to the signature estimate."""
+
+    doc_id: str
+    signature: Signature
+    cluster_id: str
+    published_at: datetime | None = None
+    shingles: UInt64Array | None = None
+
+
+class DedupIndex(Protocol):
+    """Storage that :func:`cluster` reads (it never writes: persist the result yourself).
+
+    With a table ``dedup_bands(band_key BIGINT, doc_id)`` ``candidates`` is one query:
+    ``select band_key, doc_id from dedup_bands where band_key in (select unnest($keys))``."""
+
+    def candidates(self, band_keys: Collection[int]) -> Iterable[tuple[int, str]]:
+        """``(band_key, doc_id)`` for every stored document holding one of ``band_keys``."""
+        ...
+
+    def fetch(self, doc_ids: Collection[str]) -> Mapping[str, StoredDoc]:
+        """The stored documents among ``doc_ids`` (unknown ids are left out)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Match:
+    """A verified near-duplicate pair; ``exact`` is False when estimated from signatures."""
+
+    doc_id: str
+    other_id: str
+    jaccard: float
+    containment: float
+    exact: bool = True
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One new document's cluster and what to persist for it (signature ``None`` and no keys
+    when the text is too short: it stays a singleton and is never matched)."""
+
+    doc_id: str
+    cluster_id: str
+    signature: Signature | None
+    band_keys: tuple[int, ...]
+    shingles: UInt64Array | None = field(default=None, repr=False)
+
+    @property
+    def is_representative(self) -> bool:
+        return self.cluster_id == self.doc_id
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """Result of :func:`cluster`: one assignment per new document in input order, the verified
+    pairs, and ``relabels`` (old → new cluster id) for stored clusters that were merged or got an
+    earlier representative: apply ``update … set cluster_id = new where cluster_id = old``."""
+
+    assignments: list[Assignment]
+    matches: list[Match]
+    relabels: dict[str, str]
+    hubs: set[str] = field(default_factory=set)  # new doc ids / stored cluster ids ignored
+
+
+def _order_key(published_at: datetime | None, doc_id: str) -> tuple[int, float, str]:
+    # Earliest first; unknown dates after every known one; the id breaks ties deterministically.
+    return (1, 0.0, doc_id) if published_at is None else (0, published_at.timestamp(), doc_id)
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        root = x
+        while self.parent.setdefault(root, root) != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _batch_pairs(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Candidate pairs within a batch as codes ``i * n + j`` (i < j row indices of ``keys``),
+    one per shared band, so repeats count shared bands.
+
+    All (key, row) entries are sorted by key; a bucket is a run of equal keys. Each entry is
+    paired with the next :data:`_BUCKET_SPAN` entries of its run, which is every pair in a
+    bucket of up to that size and a bounded band of pairs in a crowded one (boilerplate, a
+    story with dozens of copies), still enough to connect the bucket."""
+    n = keys.shape[0]
+    rows = np.repeat(np.arange(n, dtype=np.int64), keys.shape[1])
+    order = np.argsort(keys.ravel(), kind="stable")  # stable: rows ascend within a bucket
+    flat, rows = keys.ravel()[order], rows[order]
+    codes: list[npt.NDArray[np.int64]] = []
+    for d in range(1, min(_BUCKET_SPAN, len(flat) - 1) + 1):
+        same = flat[:-d] == flat[d:]
+        if not same.any():
+            break  # no run is longer than d
+        first, second = rows[:-d][same], rows[d:][same]
+        keep = first != second  # a hash collision between two bands of one document
+        codes.append(first[keep] * n + second[keep])
+    return np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
+
+
+def _candidates(
+    docs: Sequence[Doc], keys_of: Mapping[int, tuple[int, ...]], index: DedupIndex
+) -> list[tuple[str, str]]:
+    """Candidate pairs (new id, new or stored id): shared band keys within the batch and with
+    the index, at most MAX_CANDIDATES per new document, those sharing most bands first."""
+    present = sorted(keys_of)
+    scored: dict[tuple[str, str], int] = {}
+    if present:
+        n = len(present)
+        codes = _batch_pairs(np.array([keys_of[i] for i in present], dtype=np.int64))
+        uniq, counts = np.unique(codes, return_counts=True)
+        for code, c in zip(uniq.tolist(), counts.tolist(), strict=True):
+            a, b = divmod(code, n)
+            scored[(docs[present[a]].doc_id, docs[present[b]].doc_id)] = c
+    docs_of_key: dict[int, list[int]] = {}
+    for i, row in keys_of.items():
+        for k in row:
+            docs_of_key.setdefault(k, []).append(i)
+    for key, stored_id in index.candidates(list(docs_of_key)):
+        for i in docs_of_key.get(key, ()):
+            if stored_id != docs[i].doc_id:
+                pair = (docs[i].doc_id, stored_id)
+                scored[pair] = scored.get(pair, 0) + 1
+    batch_ids = {d.doc_id for d in docs}
+    by_doc: dict[str, list[tuple[int, str]]] = {}
+    for (a, b), c in scored.items():
+        by_doc.setdefault(a, []).append((c, b))
+        if b in batch_ids:
+            by_doc.setdefault(b, []).append((c, a))
+    kept: set[tuple[str, str]] = set()
+    for a, cands in by_doc.items():
+        for _, b in sorted(cands, key=lambda cb: (-cb[0], cb[1]))[:MAX_CANDIDATES]:
+            kept.add((a, b) if (a, b) in scored else (b, a))
+    return sorted(kept)
+
+
+def _hubs(edges: Iterable[tuple[str, str]]) -> set[str]:
+    """Nodes whose matches bridge unrelated stories: shared boilerplate, not news.
+
+    A node is a hub when its neighbours, leaving out its "twins" (neighbours matched to at
+    least 80% of its other neighbours: identical copies of it, such as a second boilerplate-only
+    page), fall into more than MAX_BRIDGED groups that do not match each other. Copies of one
+    story match each other, so a new copy sees one group (two when it joins two partial
+    clusters); a sign-off paragraph contained in articles about everything sees many."""
+    adjacent: dict[str, set[str]] = {}
+    for a, b in edges:
+        adjacent.setdefault(a, set()).add(b)
+        adjacent.setdefault(b, set()).add(a)
+    hubs = set()
+    for node, neighbours in adjacent.items():
+        if len(neighbours) <= MAX_BRIDGED:
+            continue
+        others = len(neighbours) - 1
+        rest = {y for y in neighbours if len(adjacent[y] & neighbours) < 0.8 * others}
+        groups = _UnionFind()
+        for y in rest:
+            groups.find(y)
+            for z in adjacent[y] & rest:
+                groups.union(y, z)
+        if len({groups.find(y) for y in rest}) > MAX_BRIDGED:
+            hubs.add(node)
+    return hubs
+
+
+def cluster(docs: Sequence[Doc], index: DedupIndex, *, verify_exact: bool = True) -> Clustering:
+    """Cluster a batch of new documents among themselves and against ``index``.
+
+    For each document: signature and band keys (returned for persisting); candidates from the
+    batch and the index sharing a band key (:func:`_candidates`); a signature prefilter;
+    verification on shingle sets (or on the signature estimate when the stored side has no
+    shingles, or everywhere when ``verify_exact`` is False); matches of hubs (:func:`_hubs`)
+    are dropped; clusters are the connected components, stored clusters included."""
+    ids = [d.doc_id for d in docs]
+    if len(set(ids)) != len(ids):
+        raise ValueError("doc_id values must be unique within a batch")
+    fingerprints = _fingerprints([d.text for d in docs])
+    present = [i for i, fp in enumerate(fingerprints) if fp]
+    keys_of: dict[int, tuple[int, ...]] = {}
+    if present:
+        matrix = _band_key_matrix(np.stack([fp[0].values for fp in fingerprints if fp]))
+        keys_of = {i: tuple(int(k) for k in row) for i, row in zip(present, matrix, strict=True)}
+    kept = _candidates(docs, keys_of, index)
+
+    new_fp = {docs[i].doc_id: fp for i, fp in enumerate(fingerprints) if fp}
+    stored = dict(index.fetch({b for _, b in kept if b not in new_fp})) if kept else {}
+    verified: list[Match] = []
+    for a, b in kept:
+        sig_a, set_a = new_fp[a]
+        set_b: UInt64Array | None
+        if b in new_fp:
+            sig_b, set_b = new_fp[b]
+        elif b in stored:
+            sig_b, set_b = stored[b].signature, stored[b].shingles
+        else:
+            continue
+        est_j, est_c = estimate(sig_a, sig_b)
+        if est_j < _PREFILTER_AGREEMENT:
+            continue
+        if verify_exact and set_b is not None:
+            jac, con = _exact(set_a, set_b)
+            shared = round(con * min(len(set_a), len(set_b)))
+            if is_match(jac, con) and shared >= MIN_SHARED:
+                verified.append(Match(a, b, round(jac, 4), round(con, 4), True))
+        elif est_j >= ESTIMATE_MIN_JACCARD and is_match(est_j, est_c):
+            verified.append(Match(a, b, round(est_j, 4), round(est_c, 4), False))
+
+    # Graph over new documents and stored *clusters* (a stored doc stands for its cluster).
+    def node(doc_id: str) -> str:
+        return "n:" + doc_id if doc_id in new_fp else "c:" + stored[doc_id].cluster_id
+
+    hubs = _hubs((node(m.doc_id), node(m.other_id)) for m in verified)
+    matches = [m for m in verified if node(m.doc_id) not in hubs and node(m.other_id) not in hubs]
+    uf = _UnionFind()
+    for m in matches:
+        uf.union(node(m.doc_id), node(m.other_id))
+    stored_clusters = {n[2:] for n in uf.parent if n.startswith("c:")}
+    reps = dict(index.fetch(stored_clusters - set(stored))) if stored_clusters else {}
+    reps.update(stored)
+    when: dict[str, datetime | None] = {d.doc_id: d.published_at for d in docs}
+    for c in stored_clusters:  # a cluster's representative is the doc named by its id
+        when.setdefault(c, reps[c].published_at if c in reps else None)
+    best: dict[str, str] = {}
+    for n in uf.parent:
+        root, doc_id = uf.find(n), n[2:]
+        if root not in best or _order_key(when[doc_id], doc_id) < _order_key(
+            when[best[root]], best[root]
+        ):
+            best[root] = doc_id
+
+    assignments = []
+    for i, d in enumerate(docs):
+        n = "n:" + d.doc_id
+        fp = fingerprints[i]
+        assignments.append(
+            Assignment(
+                d.doc_id,
+                best[uf.find(n)] if n in uf.parent else d.doc_id,
+                fp[0] if fp else None,
+                keys_of.get(i, ()),
+                fp[1] if fp else None,
+            )
+        )
+    relabels = {c: best[uf.find("c:" + c)] for c in stored_clusters}
+    return Clustering(
+        assignments,
+        matches,
+        {old: new for old, new in relabels.items() if old != new},
+        {h[2:] for h in hubs},
+    )
+
+
+class MemoryIndex:
+    """An in-memory :class:`DedupIndex`: band keys in one sorted numpy array (lookups by
+    ``searchsorted``), documents in a dict. Suits tests, benchmarks and a few million keys."""
+
+    def __init__(self) -> None:
+        self._docs: dict[str, StoredDoc] = {}
+        self._members: dict[str, set[str]] = {}
+        self._ids: list[str] = []
+        self._pending_keys: list[npt.NDArray[np.int64]] = []
+        self._pending_rows: list[npt.NDArray[np.int64]] = []
+        self._keys = np.empty(0, dtype=np.int64)
+        self._rows = np.empty(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def add(self, doc: StoredDoc, keys: Sequence[int] | None = None) -> None:
+        """Store ``doc`` under its band keys (computed from its signature when not given)."""
+        if doc.doc_id in self._docs:
+            raise ValueError(f"{doc.doc_id!r} is already stored")
+        self._docs[doc.doc_id] = doc
+        self._members.setdefault(doc.cluster_id, set()).add(doc.doc_id)
+        row = len(self._ids)
+        self._ids.append(doc.doc_id)
+        key_array = np.asarray(band_keys(doc.signature) if keys is None else keys, np.int64)
+        self._pending_keys.append(key_array)
+        self._pending_rows.append(np.full(len(key_array), row, dtype=np.int64))
+
+    def add_clustering(
+        self, docs: Sequence[Doc], result: Clustering, *, keep_shingles: bool = True
+    ) -> None:
+        """Apply ``result`` of ``cluster(docs, self)``: relabel, then store the new documents
+        that have a signature (what a database-backed caller does in one transaction)."""
+        for old, new in result.relabels.items():
+            for doc_id in self._members.pop(old, set()):
+                self._docs[doc_id] = replace(self._docs[doc_id], cluster_id=new)
+                self._members.setdefault(new, set()).add(doc_id)
+        for doc, a in zip(docs, result.assignments, strict=True):
+            if a.signature is not None:
+                shingles = a.shingles if keep_shingles else None
+                stored = StoredDoc(a.doc_id, a.signature, a.cluster_id, doc.published_at, shingles)
+                self.add(stored, a.band_keys)
+
+    def _merge_pending(self) -> None:
+        if self._pending_keys:
+            keys = np.concatenate([self._keys, *self._pending_keys])
+            rows = np.concatenate([self._rows, *self._pending_rows])
+            order = np.argsort(keys, kind="stable")
+            self._keys, self._rows = keys[order], rows[order]
+            self._pending_keys, self._pending_rows = [], []
+
+    def candidates(self, band_keys: Collection[int]) -> list[tuple[int, str]]:
+        self._merge_pending()
+        query = np.unique(np.fromiter(band_keys, dtype=np.int64, count=len(band_keys)))
+        lo = np.searchsorted(self._keys, query, side="left")
+        hi = np.searchsorted(self._keys, query, side="right")
+        hit = hi > lo
+        if not hit.any():
+            return []
+        lo, hi, query = lo[hit], hi[hit], query[hit]
+        lengths = hi - lo
+        positions = np.repeat(lo - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        found_keys = np.repeat(query, lengths)
+        return [
+            (int(k), self._ids[r])
+            for k, r in zip(found_keys.tolist(), self._rows[positions].tolist(), strict=True)
+        ]
+
+    def fetch(self, doc_ids: Collection[str]) -> dict[str, StoredDoc]:
+        return {d: self._docs[d] for d in doc_ids if d in self._docs}
+
+    def cluster_of(self, doc_id: str) -> str:
+        return self._docs[doc_id].cluster_id
