@@ -9,6 +9,7 @@ file for each batch's short transaction, so readers are not locked out for the w
 from __future__ import annotations
 
 import uuid
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -158,6 +159,8 @@ def fetch_page(fetcher: Fetcher, job: PageJob) -> PageResult:
         feed_published_at=job.feed_published_at,
         feed_title=job.feed_title,
     )
+    # Kept compressed so `newsdesk reextract` can run a newer extractor without fetching again.
+    raw = zlib.compress(result.body, 6) if result.body else None
     if isinstance(extracted, Dropped):
         fetch = _fetch_log(
             result,
@@ -166,12 +169,12 @@ def fetch_page(fetcher: Fetcher, job: PageJob) -> PageResult:
             error=extracted.detail or None,
             **common,
         )
-        return PageResult(fetch, None, job.url_key, job.feed_id, job.publisher_id)
+        return PageResult(fetch, None, job.url_key, job.feed_id, job.publisher_id, raw)
     article: ExtractedArticle = extracted
     fetch = _fetch_log(
         result, "page", charset=article.charset, charset_source=article.charset_source, **common
     )
-    return PageResult(fetch, article, job.url_key, job.feed_id, job.publisher_id)
+    return PageResult(fetch, article, job.url_key, job.feed_id, job.publisher_id, raw)
 
 
 @task(name="fetch-pages", task_run_name="fetch-pages-{host}", cache_policy=NO_CACHE)
@@ -404,11 +407,9 @@ def _load_page_results(
     counts["pages_fetched"] += len(results)
     counts["articles_failed"] += sum(1 for r in results if r.fetch.error_class)
     counts["articles_dropped"] += sum(1 for r in results if r.fetch.drop_reason)
-    articles, authors, tags = article_frames(results, datetime.now(UTC))
+    frames = article_frames(results, datetime.now(UTC))
     with _warehouse(db) as con:
-        loaded = load.load_pages(
-            con, run_id, fetches_frame([r.fetch for r in results]), articles, authors, tags
-        )
+        loaded = load.load_pages(con, run_id, fetches_frame([r.fetch for r in results]), frames)
     counts["articles_new"] += loaded.new
     counts["articles_updated"] += loaded.updated
     counts["articles_unchanged"] += loaded.unchanged

@@ -206,7 +206,7 @@ _LABELS = (
     r"|ayrıca (okuyun|bakınız)|ilgili haberler|devamını oku"
     r"|les også|les mer|læs også|læs mere|läs även|läs också|läs mer"
 )
-READ_MORE_LABEL = re.compile(rf"^\W{{0,3}}({_LABELS})\b\s*[:：»>›→\-–—|]*", re.I)
+READ_MORE_LABEL = re.compile(rf"^\W{{0,3}}({_LABELS})(?!\w)\s*[:：»>›→\-–—|]*", re.I)
 
 _CREDIT_WORDS = (
     r"foto|fotos|photo|photos|photograph|image|images|picture|pictures|bild|bilder|credit"

@@ -6,6 +6,7 @@ tags), extract the main text with trafilatura, tidy it. Bad pages are values, ne
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -14,7 +15,13 @@ import trafilatura
 
 from transforms.clean import clean_lines, preclean
 from transforms.decode import decode_document
-from transforms.metadata import parse_datetime, parse_html, read_page_metadata
+from transforms.metadata import (
+    PageMetadata,
+    date_from_url,
+    parse_datetime,
+    parse_html,
+    read_page_metadata,
+)
 from transforms.records import Dropped, DropReason, ExtractedArticle
 from transforms.text import content_hash, tidy_text, word_count
 from transforms.urls import canonical_url
@@ -24,6 +31,7 @@ __all__ = ["EXTRACTOR_VERSION", "MAX_HTML_CHARS", "MIN_WORDS", "extract_article"
 MAX_HTML_CHARS = 8_000_000
 TRAFILATURA_OPTIONS: dict[str, Any] = {"favor_recall": True, "include_tables": True}
 MIN_WORDS = 15
+SECTION_FRONT_MAX_PARAGRAPH = 45
 # Agencies named as authors are kept apart from people (a byline "Reuters" is not a person).
 KNOWN_AGENCIES = frozenset(
     {
@@ -81,6 +89,42 @@ def _language(tag: str | None) -> str | None:
     return primary if 2 <= len(primary) <= 3 and primary.isalpha() else None
 
 
+_ERROR_TITLE = re.compile(
+    r"\b(404|410|page not found|not found|seite nicht gefunden|page introuvable"
+    r"|página no encontrada|pagina non trovata|strona nie została znaleziona"
+    r"|error 404|erreur 404|fehler 404)\b",
+    re.I,
+)
+_LISTING_TYPES = {"collectionpage", "itemlist", "searchresultspage", "website"}
+
+
+def _error_page(tree: Any, meta: PageMetadata) -> str | None:
+    """A soft 404: served with 200 but titled as an error."""
+    title = " ".join(tree.xpath("//title//text()")).strip()
+    if title and _ERROR_TITLE.search(title) and not meta.has_article_jsonld:
+        return f"error page (title {title[:80]!r})"
+    return None
+
+
+def _headline_links(tree: Any) -> int:
+    return sum(1 for a in tree.iter("a") if len(" ".join(a.itertext()).split()) >= 4)
+
+
+def _section_front(meta: PageMetadata, headline_links: int, body: str) -> str | None:
+    """A listing page: listing markup, many headline links, and no paragraph long enough to be
+    article prose (teaser "deks" are one or two sentences)."""
+    if meta.has_article_jsonld or meta.og_type == "article":
+        return None
+    listing = meta.og_type == "website" or bool(_LISTING_TYPES & set(meta.jsonld_types))
+    longest = max((word_count(line) for line in body.split("\n")), default=0)
+    if listing and headline_links >= 8 and longest < SECTION_FRONT_MAX_PARAGRAPH:
+        return (
+            f"section front ({headline_links} headline links, longest paragraph "
+            f"{longest} words, no article markup)"
+        )
+    return None
+
+
 def _strip_title_line(text: str, title: str | None) -> str:
     if not title:
         return text
@@ -119,6 +163,10 @@ def extract_article(
     if tree is None:
         return Dropped(DropReason.NOT_HTML, "no HTML elements")
     meta = read_page_metadata(tree, fetched_at)
+    error_page = _error_page(tree, meta)
+    if error_page:
+        return Dropped(DropReason.NO_ARTICLE, error_page)
+    headline_links = _headline_links(tree)
     cleaned = preclean(tree, url or meta.canonical_url)
     params: dict[str, Any] = {"extensive_search": False, "original_date": True}
     if fetched_at is not None:
@@ -140,6 +188,9 @@ def extract_article(
     known = [s for image in cleaned.images for s in (image.caption, image.credit) if s]
     body, line_removals = clean_lines(tidy_text(doc.text), known, title, meta.authors)
     body = tidy_text(body)
+    section_front = _section_front(meta, headline_links, body)
+    if section_front:
+        return Dropped(DropReason.NO_ARTICLE, section_front)
     words = word_count(body)
     if words < MIN_WORDS:
         return Dropped(DropReason.TOO_SHORT, f"{words} words < {MIN_WORDS}")
@@ -150,6 +201,13 @@ def extract_article(
     )
     if published is None and feed_date_usable:
         published, date_source = feed_published_at, "feed"
+    url_date = date_from_url(url)
+    if (
+        published is None
+        and url_date is not None
+        and (fetched_at is None or url_date <= fetched_at)
+    ):
+        published, date_source = url_date, "url"
     if published is None and doc.date:
         published = parse_datetime(doc.date)
         date_source = "extractor" if published else None
@@ -192,6 +250,7 @@ def extract_article(
         content_hash=content_hash(body),
         extractor_version=EXTRACTOR_VERSION,
         language_source=language_source,
+        html_lang=meta.html_lang,
         images=cleaned.images,
         links=cleaned.links,
         removed=cleaned.removed + line_removals,

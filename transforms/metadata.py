@@ -14,7 +14,7 @@ from typing import Any
 from lxml import html as lxml_html
 from trafilatura.utils import load_html
 
-__all__ = ["PageMetadata", "parse_datetime", "read_page_metadata"]
+__all__ = ["PageMetadata", "date_from_url", "parse_datetime", "parse_html", "read_page_metadata"]
 
 _ARTICLE_TYPES = {
     "article",
@@ -49,6 +49,9 @@ class PageMetadata:
     is_accessible_for_free: bool | None = None
     html_lang: str | None = None
     canonical_url: str | None = None
+    og_type: str | None = None
+    jsonld_types: tuple[str, ...] = ()
+    has_article_jsonld: bool = False
 
 
 def parse_datetime(value: object) -> datetime | None:
@@ -65,6 +68,24 @@ def parse_datetime(value: object) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+_URL_DATE = re.compile(
+    r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:/|[-_]|$)"
+)
+
+
+def date_from_url(url: str | None) -> datetime | None:
+    """``/2026/11/05/`` style dates in a URL path (a day, so midnight UTC)."""
+    if not url:
+        return None
+    match = _URL_DATE.search(url)
+    if not match:
+        return None
+    try:
+        return datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:
@@ -119,12 +140,14 @@ def _meta(tree: Any, *names: str) -> str | None:
 def read_page_metadata(tree: Any, fetched_at: datetime | None = None) -> PageMetadata:
     """Read JSON-LD and meta tags of a parsed page (an lxml tree)."""
     article: dict[str, Any] | None = None
+    seen_types: list[str] = []
     for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
         try:
             data = json.loads(script)
         except (ValueError, RecursionError):
             continue
         for node in _walk(data):
+            seen_types.extend(sorted(_types(node)))
             if _types(node) & _ARTICLE_TYPES and (article is None or "webpage" in _types(article)):
                 article = node
     people: list[str] = []
@@ -187,6 +210,9 @@ def read_page_metadata(tree: Any, fetched_at: datetime | None = None) -> PageMet
         is_accessible_for_free=free,
         html_lang=str(lang[0]).strip().lower() or None if lang else None,
         canonical_url=str(canonical[0]).strip() if canonical and canonical[0] else None,
+        og_type=(_meta(tree, "og:type") or "").lower() or None,
+        jsonld_types=tuple(dict.fromkeys(seen_types)),
+        has_article_jsonld=article is not None and _types(article) != {"webpage"},
     )
 
 

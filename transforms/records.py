@@ -113,6 +113,7 @@ class ExtractedArticle:
     content_hash: str = ""
     extractor_version: str = ""
     language_source: str | None = None  # html_lang | extractor
+    html_lang: str | None = None  # the page's <html lang> as written
     images: tuple[Image, ...] = ()
     links: tuple[Link, ...] = ()
     removed: tuple[RemovedSpan, ...] = ()

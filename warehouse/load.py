@@ -15,6 +15,8 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
+from transforms.frames import ArticleFrames
+
 __all__ = [
     "RUN_COUNTERS",
     "PageLoadCounts",
@@ -334,25 +336,44 @@ def load_pages(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     fetches: pl.DataFrame,
-    articles: pl.DataFrame,
-    authors: pl.DataFrame,
-    tags: pl.DataFrame,
+    frames: ArticleFrames,
+    *,
+    refresh_unchanged: bool = False,
 ) -> PageLoadCounts:
-    """Store one batch of page fetches and their articles in one transaction.
+    """Store one batch of page fetches, raw pages and articles in one transaction.
 
-    ``articles.fetch_index`` points at a row of ``fetches``. A known url_key with the same
-    content hash only moves ``last_seen_at``; with a new hash the article row takes the new
-    text and version + 1, and ``article_versions`` keeps every version's text.
+    ``fetch_index`` columns point at rows of ``fetches``; rows that already carry a
+    ``fetch_id`` (re-extraction of a stored page) keep it. A known url_key with the same
+    content hash only moves ``last_seen_at`` — unless ``refresh_unchanged`` (re-extraction),
+    which also refreshes metadata, ``extractor_version`` and the removed-spans/images/links
+    tables. With a new hash the article takes the new text and version + 1, and
+    ``article_versions`` keeps every version's text.
     """
     with transaction(con):
         fetch_ids = _insert_fetches(con, run_id, fetches)
-        if articles.is_empty():
-            return PageLoadCounts()
         id_map = pl.DataFrame(
-            {"fetch_index": range(len(fetch_ids)), "fetch_id": fetch_ids},
-            schema={"fetch_index": pl.Int32(), "fetch_id": pl.Int64()},
+            {"fetch_index": range(len(fetch_ids)), "new_fetch_id": fetch_ids},
+            schema={"fetch_index": pl.Int32(), "new_fetch_id": pl.Int64()},
         )
-        incoming = articles.join(id_map, on="fetch_index", how="left").drop("fetch_index")
+        if not frames.raw_pages.is_empty():
+            raw = frames.raw_pages.join(id_map, on="fetch_index", how="inner")
+            con.register("incoming_raw", raw)
+            con.execute(
+                """
+                insert into raw_pages (fetch_id, url, content_type, fetched_at, encoding, body)
+                select new_fetch_id, url, content_type, fetched_at, encoding, body
+                from incoming_raw
+                on conflict do nothing
+                """
+            )
+            con.unregister("incoming_raw")
+        if frames.articles.is_empty():
+            return PageLoadCounts()
+        incoming = (
+            frames.articles.join(id_map, on="fetch_index", how="left")
+            .with_columns(pl.coalesce("fetch_id", "new_fetch_id").alias("fetch_id"))
+            .drop("fetch_index", "new_fetch_id")
+        )
         con.register("incoming_articles", incoming)
         con.execute(
             """
@@ -364,39 +385,44 @@ def load_pages(
             from incoming_articles i left join articles a using (url_key)
             """
         )
+        refreshed = "('updated', 'unchanged')" if refresh_unchanged else "('updated')"
         con.execute(
-            """
+            f"""
             update articles set
                 title = i.title, text = i.text, description = i.description,
-                language = i.language,
+                language = i.language, language_source = i.language_source,
+                html_lang = i.html_lang,
                 published_at = coalesce(i.published_at, articles.published_at),
                 modified_at = i.modified_at, date_source = i.date_source,
-                last_seen_at = i.seen_at, word_count = i.word_count,
-                content_hash = i.content_hash, version = articles.version + 1,
+                last_seen_at = greatest(i.seen_at, articles.last_seen_at),
+                word_count = i.word_count,
+                content_hash = i.content_hash,
+                version = articles.version + (b.status = 'updated')::integer,
                 extractor_version = i.extractor_version, fetch_id = i.fetch_id,
                 is_paywalled = i.is_paywalled, charset = i.charset,
                 charset_source = i.charset_source
             from incoming_articles i join batch_status b using (url_key)
-            where articles.url_key = i.url_key and b.status = 'updated'
+            where articles.url_key = i.url_key and b.status in {refreshed}
             """
         )
-        con.execute(
-            """
-            update articles set last_seen_at = i.seen_at
-            from incoming_articles i join batch_status b using (url_key)
-            where articles.url_key = i.url_key and b.status = 'unchanged'
-            """
-        )
+        if not refresh_unchanged:
+            con.execute(
+                """
+                update articles set last_seen_at = i.seen_at
+                from incoming_articles i join batch_status b using (url_key)
+                where articles.url_key = i.url_key and b.status = 'unchanged'
+                """
+            )
         con.execute(
             """
             insert into articles (url_key, canonical_url, url, publisher_id, feed_id, title, text,
-                description, language, published_at, modified_at, date_source, first_seen_at,
-                last_seen_at, word_count, content_hash, version, extractor_version, fetch_id,
-                is_paywalled, charset, charset_source)
+                description, language, language_source, html_lang, published_at, modified_at,
+                date_source, first_seen_at, last_seen_at, word_count, content_hash, version,
+                extractor_version, fetch_id, is_paywalled, charset, charset_source)
             select i.url_key, i.canonical_url, i.url, i.publisher_id, i.feed_id, i.title, i.text,
-                i.description, i.language, i.published_at, i.modified_at, i.date_source,
-                i.seen_at, i.seen_at, i.word_count, i.content_hash, 1, i.extractor_version,
-                i.fetch_id, i.is_paywalled, i.charset, i.charset_source
+                i.description, i.language, i.language_source, i.html_lang, i.published_at,
+                i.modified_at, i.date_source, i.seen_at, i.seen_at, i.word_count, i.content_hash,
+                1, i.extractor_version, i.fetch_id, i.is_paywalled, i.charset, i.charset_source
             from incoming_articles i join batch_status b using (url_key)
             where b.status = 'new'
             """
@@ -412,12 +438,21 @@ def load_pages(
             on conflict do nothing
             """
         )
-        _replace_links(con, authors, tags)
+        touched = "('new', 'updated', 'unchanged')" if refresh_unchanged else "('new', 'updated')"
+        con.execute(
+            f"""
+            create or replace temp table touched as
+            select a.article_id, a.url_key from articles a join batch_status b using (url_key)
+            where b.status in {touched}
+            """
+        )
+        _replace_links(con, frames)
         counts = dict(
             con.execute("select status, count(*) from batch_status group by status").fetchall()
         )
         con.unregister("incoming_articles")
         con.execute("drop table batch_status")
+        con.execute("drop table touched")
     return PageLoadCounts(
         new=counts.get("new", 0),
         updated=counts.get("updated", 0),
@@ -425,21 +460,15 @@ def load_pages(
     )
 
 
-def _replace_links(
-    con: duckdb.DuckDBPyConnection, authors: pl.DataFrame, tags: pl.DataFrame
-) -> None:
-    """Authors and tags of the batch's new and updated articles, replaced as a whole."""
-    con.register("incoming_authors", authors)
-    con.register("incoming_tags", tags)
-    con.execute(
-        """
-        create or replace temp table touched as
-        select a.article_id, a.url_key from articles a join batch_status b using (url_key)
-        where b.status in ('new', 'updated')
-        """
-    )
-    con.execute("delete from article_authors where article_id in (select article_id from touched)")
-    con.execute("delete from article_tags where article_id in (select article_id from touched)")
+def _replace_links(con: duckdb.DuckDBPyConnection, frames: ArticleFrames) -> None:
+    """Authors, tags, images, links and removed spans of the ``touched`` articles, replaced."""
+    con.register("incoming_authors", frames.authors)
+    con.register("incoming_tags", frames.tags)
+    con.register("incoming_images", frames.images)
+    con.register("incoming_links", frames.links)
+    con.register("incoming_removed", frames.removed)
+    for table in ("article_authors", "article_tags", "images", "links", "removed_spans"):
+        con.execute(f"delete from {table} where article_id in (select article_id from touched)")
     con.execute(
         """
         insert into authors (name, kind)
@@ -470,6 +499,26 @@ def _replace_links(
         from incoming_tags i join touched t using (url_key) join tags tg on tg.name = i.name
         """
     )
-    con.execute("drop table touched")
-    con.unregister("incoming_authors")
-    con.unregister("incoming_tags")
+    con.execute(
+        """
+        insert into images (article_id, position, url, caption, credit, alt)
+        select t.article_id, i.position, i.url, i.caption, i.credit, i.alt
+        from incoming_images i join touched t using (url_key)
+        """
+    )
+    con.execute(
+        """
+        insert into links (article_id, url, anchor_text, kind)
+        select t.article_id, i.url, i.anchor_text, i.kind
+        from incoming_links i join touched t using (url_key)
+        """
+    )
+    con.execute(
+        """
+        insert into removed_spans (article_id, position, rule, text)
+        select t.article_id, i.position, i.rule, i.text
+        from incoming_removed i join touched t using (url_key)
+        """
+    )
+    for name in ("authors", "tags", "images", "links", "removed"):
+        con.unregister(f"incoming_{name}")

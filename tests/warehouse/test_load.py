@@ -52,9 +52,8 @@ def _page(text: str, feed_id: int, publisher_id: int, authors: tuple[str, ...] =
 
 
 def _load(con: duckdb.DuckDBPyConnection, pages: list[PageResult]) -> load.PageLoadCounts:
-    articles, authors, tags = article_frames(pages, T0)
     return load.load_pages(
-        con, "run-1", fetches_frame([p.fetch for p in pages]), articles, authors, tags
+        con, "run-1", fetches_frame([p.fetch for p in pages]), article_frames(pages, T0)
     )
 
 
@@ -115,7 +114,7 @@ def test_pages_to_fetch_new_updated_and_transient_retry(con: duckdb.DuckDBPyConn
         error_class="http_5xx",
         url_key=url_key(other),
     )
-    load.load_pages(con, "run-1", fetches_frame([failure]), *article_frames([], T0))
+    load.load_pages(con, "run-1", fetches_frame([failure]), article_frames([], T0))
     empty = entries_frame(0, []).with_columns(pl.lit(None, dtype=pl.Int32()).alias("publisher_id"))
     assert load.pages_to_fetch(con, empty)["reason"].to_list() == ["retry"]
     # ...but a permanent failure (404) is not.
@@ -127,7 +126,7 @@ def test_pages_to_fetch_new_updated_and_transient_retry(con: duckdb.DuckDBPyConn
         error_class="http_4xx",
         url_key=url_key(other),
     )
-    load.load_pages(con, "run-1", fetches_frame([gone]), *article_frames([], T0))
+    load.load_pages(con, "run-1", fetches_frame([gone]), article_frames([], T0))
     assert load.pages_to_fetch(con, empty).is_empty()
 
 

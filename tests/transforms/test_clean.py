@@ -1,0 +1,182 @@
+"""Noise removal: line rules in many languages, DOM rules by structure, nothing over-removed."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import html as lxml_html
+
+from transforms.clean import clean_lines, preclean
+
+CREDIT_LINES = [
+    "Foto: Felix Zahn/imago",
+    "STR/AFP via Getty Images",
+    "Photo: AFP",
+    "Image: GCIS",
+    "© dpa-infocom, dpa:240503-99-123456/2",
+    "Fotos: NIKOLAI VON BISMARCK",
+    "Bild: SN/APA/KEYSTONE/CYRIL ZINGARO",
+    "Crédit : Thomas Samson / AFP",
+    "<Copyright ⓒ 한국일보. All rights reserved.>",
+    "(Image credit: Getty Images)",
+]
+READ_MORE_LINES = [
+    "Read more",
+    "READ MORE: Council approves the harbor plan",
+    "Lesen Sie auch: Die Bahn streicht Verbindungen",
+    "À lire aussi : Le gouvernement présente son budget",
+    "Czytaj więcej: Sejm przyjął ustawę",
+    "Les også: Regjeringen går av",
+    "Auch interessant",
+    "MORE : The week in pictures",
+    "Leggi anche: Il governo cade",
+    "Lee también: El Congreso aprueba la ley",
+    "Leia também: O governo anuncia medidas",
+    "Lees ook: Kabinet valt",
+    "Читайте также: Новости дня",
+    "Ayrıca okuyun: Meclis yasayı kabul etti",
+    "Läs även: Regeringen avgår",
+    "Læs også: Folketinget vedtager loven",
+]
+AGENCY_LINES = ["mit dpa", "(AFP)", "Quelle: ntv.de", "dpa/AFP"]
+PROSE = [
+    "The council approved the plan on Monday, according to a statement from the mayor.",
+    "A Reuters/Ipsos poll showed that 40% of voters support the measure.",
+    "By 2030 the city will have doubled its number of electric buses.",
+    "Photographers gathered outside the court as the verdict was read.",
+    "Mehr als 200 Menschen demonstrierten am Samstag in der Innenstadt.",
+]
+
+
+@pytest.mark.parametrize("line", CREDIT_LINES)
+def test_credit_lines_are_removed(line: str) -> None:
+    text, removed = clean_lines("\n".join([PROSE[0], line, PROSE[1]]))
+    assert line not in text
+    assert [r.text for r in removed] == [line]
+    assert removed[0].rule in ("line.credit", "line.caption")
+
+
+@pytest.mark.parametrize("line", READ_MORE_LINES)
+def test_read_more_lines_are_removed_in_many_languages(line: str) -> None:
+    text, removed = clean_lines("\n".join([PROSE[0], line, PROSE[1]]))
+    assert text == "\n".join([PROSE[0], PROSE[1]])
+    assert removed[0].rule == "line.read_more"
+
+
+@pytest.mark.parametrize("line", AGENCY_LINES)
+def test_agency_tag_lines_are_removed(line: str) -> None:
+    text, removed = clean_lines("\n".join([PROSE[0], line]))
+    assert text == PROSE[0]
+    assert removed[0].rule in ("line.agency", "line.credit")
+
+
+def test_prose_is_never_touched() -> None:
+    text, removed = clean_lines("\n".join(PROSE))
+    assert text == "\n".join(PROSE)
+    assert removed == ()
+
+
+def test_caption_with_trailing_credit_is_removed_as_a_caption() -> None:
+    caption = (
+        "Russian Foreign Minister Sergey Lavrov and North Korean Foreign Minister "
+        "Choe Son-hui. © Russian Foreign Ministry / Telegram"
+    )
+    text, removed = clean_lines("\n".join([PROSE[0], caption, PROSE[1]]))
+    assert caption not in text
+    assert removed[0].rule == "line.caption"
+
+
+def test_known_captions_bylines_titles_dates_and_menus() -> None:
+    lines = [
+        "Harbor plan approved",  # the title again
+        "By Jane Roe and John Smith",
+        "Updated: 12 November 2026, 14:05",
+        "News",
+        "Politics",
+        "Sport",
+        "Culture",
+        PROSE[0],
+        "A ferry approaches the landing on Monday morning.",  # a known caption
+        "Share on Facebook",
+        PROSE[1],
+    ]
+    text, removed = clean_lines(
+        "\n".join(lines),
+        known=["A ferry approaches the landing on Monday morning."],
+        title="Harbor plan approved",
+    )
+    assert text == "\n".join([PROSE[0], PROSE[1]])
+    rules = [r.rule for r in removed]
+    assert rules == [
+        "line.title",
+        "line.byline",
+        "line.dateline",
+        "line.menu",
+        "line.menu",
+        "line.menu",
+        "line.menu",
+        "line.caption",
+        "line.ui",
+    ]
+
+
+def _tree(body: str) -> object:
+    return lxml_html.document_fromstring(f"<html><body>{body}</body></html>")
+
+
+def test_figure_becomes_an_image_record_with_caption_and_credit() -> None:
+    tree = _tree(
+        "<article><p>First paragraph of the story.</p>"
+        "<figure><img src='/media/a.jpg' alt='Dock'>"
+        "<figcaption>Dockworkers unload containers. <span class='credit'>© Nordic Images / "
+        "Erik Sand</span></figcaption></figure><p>Second paragraph.</p></article>"
+    )
+    result = preclean(tree, "https://news.example/story.html")
+    (image,) = result.images
+    assert image.url == "https://news.example/media/a.jpg"
+    assert image.caption == "Dockworkers unload containers."
+    assert image.credit == "© Nordic Images / Erik Sand"
+    assert image.alt == "Dock"
+    assert "Dockworkers" not in lxml_html.tostring(tree, encoding="unicode")
+    assert result.removed[0].rule == "dom.figure"
+
+
+def test_related_box_and_link_list_become_related_links() -> None:
+    tree = _tree(
+        "<article><p>Story text that stays in place for the reader to enjoy.</p>"
+        "<aside class='related-articles'><h3>More on this story</h3><ul>"
+        "<li><a href='/a'>Council approves the new harbor plan</a></li>"
+        "<li><a href='/b'>Dockworkers strike over pay and hours</a></li></ul></aside>"
+        "<p class='read-more'>READ MORE: <a href='/c'>Storm floods Water Street</a></p>"
+        "<ul><li><a href='/d'>Mayor proposes a property tax cut</a></li>"
+        "<li><a href='/e'>Marine lab tags young sand tiger sharks</a></li></ul>"
+        "<p>More story text, with an <a href='/inline'>inline link</a> kept.</p></article>"
+    )
+    result = preclean(tree, "https://news.example/story.html")
+    related = {link.url for link in result.links if link.kind == "related"}
+    assert related == {f"https://news.example/{x}" for x in "abcde"}
+    inline = [link for link in result.links if link.kind == "inline"]
+    assert [link.url for link in inline] == ["https://news.example/inline"]
+    remaining = lxml_html.tostring(tree, encoding="unicode")
+    assert "Council approves" not in remaining and "Storm floods" not in remaining
+    assert "Story text that stays" in remaining and "inline link" in remaining
+
+
+def test_a_wrapper_with_a_promo_class_around_the_story_is_kept() -> None:
+    story = "<p>" + "The tram line will connect the suburbs with the campus. " * 12 + "</p>"
+    tree = _tree(f"<div class='article-share-wrapper'>{story}{story}</div>")
+    result = preclean(tree)
+    assert result.removed == ()
+    assert "tram line" in lxml_html.tostring(tree, encoding="unicode")
+
+
+def test_newsletter_share_cookie_and_ad_blocks_are_removed() -> None:
+    tree = _tree(
+        "<div class='newsletter-signup'>Sign up for our morning briefing</div>"
+        "<div class='share-tools'><a href='#'>Share on X</a></div>"
+        "<div id='cookie-consent'>We use cookies to improve your experience.</div>"
+        "<div class='ad-slot'>Advertisement</div>"
+        "<p>The story itself.</p>"
+    )
+    result = preclean(tree)
+    assert {r.rule for r in result.removed} == {"dom.promo"}
+    assert lxml_html.tostring(tree, encoding="unicode").count("<div") == 0
