@@ -10,7 +10,7 @@ import io
 import json
 import os
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -218,6 +218,105 @@ def demo(
         '\ntry: newsdesk sql "select title, published_at from articles '
         'order by published_at desc limit 5"'
     )
+
+
+class ExtractFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _extract_one(data: bytes, url: str | None) -> dict[str, Any]:
+    from transforms.extract import extract_article
+    from transforms.records import Dropped, article_to_dict
+
+    result = extract_article(data, url)
+    if isinstance(result, Dropped):
+        return {"dropped": result.reason.value, "detail": result.detail}
+    return article_to_dict(result)
+
+
+@app.command()
+def extract(
+    file: Annotated[
+        Path | None, typer.Argument(help="An HTML file ('-' for standard input).")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="The page's URL (resolves links).")] = None,
+    output: Annotated[ExtractFormat, typer.Option("--format")] = ExtractFormat.text,
+    batch: Annotated[
+        bool,
+        typer.Option(
+            "--batch",
+            help='Read JSON lines {"id", "path", "url"} from stdin; write one JSON line each.',
+        ),
+    ] = False,
+) -> None:
+    """Extract clean text and metadata from saved pages, with the code the flows use."""
+    if batch:
+        _extract_batch()
+        return
+    if file is None:
+        raise typer.BadParameter("give a FILE (or --batch)")
+    try:
+        data = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot read {file}: {exc}") from exc
+    record = _extract_one(data, url)
+    if output is ExtractFormat.json:
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    elif "dropped" in record:
+        err_console.print(f"no article: {record['dropped']} ({record['detail']})")
+    else:
+        sys.stdout.write((record["title"] or "") + "\n\n" + record["text"] + "\n")
+
+
+def _extract_batch() -> None:
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            job = json.loads(line)
+            record: dict[str, Any] = {"id": job.get("id")}
+            record |= _extract_one(Path(job["path"]).read_bytes(), job.get("url"))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            record = {"id": None, "error": f"line {number}: not a job object ({exc})"}
+        except OSError as exc:
+            record = {"id": job.get("id"), "error": f"cannot read {job.get('path')}: {exc}"}
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+
+@app.command()
+def reextract(
+    db: DbOption = DEFAULT_DB,
+    since: Annotated[
+        datetime | None, typer.Option(help="Only articles first seen on or after this date.")
+    ] = None,
+    publisher: Annotated[str | None, typer.Option(help="Only this publisher's articles.")] = None,
+) -> None:
+    """Run the current extractor again on stored pages (no fetching); changed text becomes a
+    new version."""
+    from flows import progress
+    from flows.reextract import reextract as reextract_flow
+    from warehouse.db import WarehouseError, connect
+
+    if not db.exists():
+        raise fail(f"no warehouse at {db}")
+    try:
+        connect(db, wait_seconds=30).close()
+    except WarehouseError as exc:
+        raise fail(str(exc)) from exc
+    since_utc = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
+    columns = (TextColumn("{task.description:>6}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        progress.install(_RichReporter(bar))
+        try:
+            summary = reextract_flow(db=str(db), since=since_utc, publisher=publisher)
+        finally:
+            progress.install(None)
+    table = Table(title=f"re-extraction {summary['run_id']}", show_header=False)
+    for key in ("pages", "articles_updated", "articles_unchanged", "articles_dropped"):
+        table.add_row(key.replace("_", " "), str(summary[key]))
+    console.print(table)
 
 
 def _jsonable(value: Any) -> Any:

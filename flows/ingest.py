@@ -38,7 +38,7 @@ from warehouse import load
 from warehouse.db import connect
 from warehouse.migrate import migrate
 
-__all__ = ["FeedJob", "FeedOutcome", "PageJob", "ingest"]
+__all__ = ["FeedJob", "FeedOutcome", "PageJob", "ingest", "open_warehouse"]
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, "
@@ -213,7 +213,8 @@ def fetch_pages(host: str, jobs: list[PageJob], settings: Settings) -> list[Page
 
 
 @contextmanager
-def _warehouse(db: str) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_warehouse(db: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The write connection, held for one short step (readers get the file in between)."""
     con = connect(db, wait_seconds=WRITE_WAIT_SECONDS)
     try:
         yield con
@@ -296,7 +297,7 @@ def ingest(
         configured = load_sources(Path(sources or settings.sources))
     run_id = str(flow_run.id or uuid.uuid4())
     counts: dict[str, int] = dict.fromkeys(load.RUN_COUNTERS, 0)
-    with _warehouse(db) as con:
+    with open_warehouse(db) as con:
         migrate(con)
         feed_map = load.register_sources(con, source_rows(configured))
         load.start_run(con, run_id, "ingest", datetime.now(UTC))
@@ -329,7 +330,7 @@ def ingest(
         for page_future in as_completed(page_futures):
             _load_page_results(db, run_id, page_future.result(), counts)
     except BaseException as exc:
-        with _warehouse(db) as con:
+        with open_warehouse(db) as con:
             load.finish_run(
                 con,
                 run_id,
@@ -339,7 +340,7 @@ def ingest(
                 error=f"{type(exc).__name__}: {exc}",
             )
         raise
-    with _warehouse(db) as con:
+    with open_warehouse(db) as con:
         load.finish_run(con, run_id, datetime.now(UTC), "completed", dict(counts))
     logger.info("run %s completed: %s", run_id, dict(counts))
     return {"run_id": run_id, "status": "completed", **counts}
@@ -369,7 +370,7 @@ def _load_feed_outcomes(
                 )
             )
     entries = pl.concat(frames) if frames else _empty_candidates()
-    with _warehouse(db) as con:
+    with open_warehouse(db) as con:
         todo = load.pages_to_fetch(con, entries)
         new = load.load_feed_batch(
             con,
@@ -408,7 +409,7 @@ def _load_page_results(
     counts["articles_failed"] += sum(1 for r in results if r.fetch.error_class)
     counts["articles_dropped"] += sum(1 for r in results if r.fetch.drop_reason)
     frames = article_frames(results, datetime.now(UTC))
-    with _warehouse(db) as con:
+    with open_warehouse(db) as con:
         loaded = load.load_pages(con, run_id, fetches_frame([r.fetch for r in results]), frames)
     counts["articles_new"] += loaded.new
     counts["articles_updated"] += loaded.updated

@@ -517,6 +517,11 @@ def _follows_image(element: Any) -> bool:
     )
 
 
+BYLINE_TOKENS = frozenset(
+    {"byline", "bylines", "dateline", "timestamp", "publishdate", "pubdate", "published",
+     "updated", "author", "authors", "articledate", "postdate", "postmeta", "entrymeta",
+     "readtime", "readingtime"}
+)
 _MEDIA_TEXT_TOKENS = frozenset(
     {
         "infotext",
@@ -582,6 +587,14 @@ def _handle(collector: _Collector, element: Any) -> bool:
     if tag in ("p", "div", "span") and _follows_image(element) and _caption_like(element):
         _caption_element(collector, element)
         return True
+    if tokens & BYLINE_TOKENS and tag not in ("ul", "ol", "section"):
+        text = _text(element)
+        # A byline or dateline is short and is not a sentence (quotes and prose end in one).
+        if len(text) <= 120 and not text.endswith((".", '"', "”", "»", "!", "?")) and not (
+            element.findall(".//p")[1:]
+        ):
+            collector.drop(element, "dom.byline")
+            return True
     if tokens:
         related = bool(tokens & RELATED_TOKENS) or _has_phrase(words, RELATED_PHRASES)
         promo = bool(tokens & PROMO_TOKENS) or _has_phrase(words, PROMO_PHRASES)
@@ -682,6 +695,7 @@ BYLINE = re.compile(
 URL_LINE = re.compile(r"^(https?://|www\.)\S+$", re.I)
 UI_LINE = re.compile(
     r"^\W*(share|share this|share on \w+|tweet|email|print|print article|order reprints|text size"
+    r"|updated|published|aktualisiert|veröffentlicht|mis à jour|actualizado|aggiornato"
     r"|comments?|\d+ comments?|join the conversation|join our commenting forum|sign in|log in"
     r"|subscribe|subscribe now|advertisement|anzeige|werbung|publicité|thank you|loading\.*"
     r"|an error has occurred.*|close|menu|search|home|skip to (main )?content|back to top"

@@ -22,6 +22,7 @@ __all__ = [
     "Link",
     "ParsedFeed",
     "RemovedSpan",
+    "article_to_dict",
 ]
 
 
@@ -144,3 +145,47 @@ class FetchLog:
     @property
     def not_modified(self) -> bool:
         return self.status == 304
+
+
+def article_to_dict(article: ExtractedArticle) -> dict[str, object]:
+    """A JSON-ready dict of an article (dates as ISO 8601 UTC strings)."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat().replace("+00:00", "Z") if value else None
+
+    return {
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "title": article.title,
+        "text": article.text,
+        "language": article.language,
+        "language_source": article.language_source,
+        "html_lang": article.html_lang,
+        "published_at": iso(article.published_at),
+        "modified_at": iso(article.modified_at),
+        "date_source": article.date_source,
+        "authors": list(article.authors),
+        "agencies": list(article.agencies),
+        "tags": list(article.tags),
+        "description": article.description,
+        "is_paywalled": article.is_paywalled,
+        "word_count": article.word_count,
+        "content_hash": article.content_hash,
+        "extractor_version": article.extractor_version,
+        "charset": article.charset,
+        "charset_source": article.charset_source,
+        "images": [
+            {
+                "position": i.position,
+                "url": i.url,
+                "caption": i.caption,
+                "credit": i.credit,
+                "alt": i.alt,
+            }
+            for i in article.images
+        ],
+        "links": [
+            {"url": x.url, "anchor_text": x.anchor_text, "kind": x.kind} for x in article.links
+        ],
+        "removed": [{"rule": r.rule, "text": r.text} for r in article.removed],
+    }
