@@ -26,12 +26,13 @@ from typing import Any
 import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import corpus_root, write_result  # noqa: E402
-from transforms.extract import extract_article  # noqa: E402
-from transforms.records import ExtractedArticle  # noqa: E402
+from benchmarks.common import corpus_root, write_result
+from transforms.extract import extract_article
+from transforms.records import ExtractedArticle
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
-# A line that is a photo credit: "Foto: …", "Photo: AFP", "© dpa", "… / Getty Images", "(Image credit: …)".
+# A line that is a photo credit: "Foto: …", "Photo: AFP", "© dpa", "… / Getty Images",
+# "(Image credit: …)".
 CREDIT_LINE = re.compile(
     r"^\(?\s*(foto|fotos|photo|photos|image|images|bild|bilder|picture|credit|crédit|crédits"
     r"|quelle|source|zdjęcie|fot\.|foto's|illustration|grafik|video)\s*(credit)?\s*:"
@@ -44,7 +45,8 @@ READ_MORE_LINE = re.compile(
     r"^\s*(read more|read also|also read|more on this|related|more:|more :|see also|watch:"
     r"|lesen sie (auch|mehr)|mehr zum thema|auch interessant|weiterlesen|lies auch|zum thema"
     r"|à lire aussi|a lire aussi|lire aussi|voir aussi|lee también|leer más|lea también"
-    r"|leggi anche|per approfondire|leia também|leia mais|lees ook|lees meer|czytaj (też|także|więcej)"
+    r"|leggi anche|per approfondire|leia também|leia mais|lees ook|lees meer"
+    r"|czytaj (też|także|więcej)"
     r"|читайте также|подробнее|ayrıca (okuyun|bakınız)|les også|læs også|läs även|läs också)\b",
     re.I,
 )
@@ -203,8 +205,6 @@ def main() -> None:
                 per_page.append((prf(output, page["expected_text"])[2], page["id"], output))
     results = {name: score.summary() for name, score in scores.items()}
     for name, score in scores.items():
-        either = sum(1 for _ in range(0))  # placeholder removed below
-        del either
         results[name]["caption_or_credit_leak_rate"] = round(
             (score.caption_leaks + score.credit_leaks) / max(score.pages, 1), 4
         )

@@ -1,9 +1,10 @@
-"""The ``ingest`` flow: feeds → entries → pages → clean articles → DuckDB.
+"""The ``ingest`` flow: due feeds → entries → pages → clean articles → story clusters → DuckDB.
 
 Work is batched per host (one Prefect task fetches all due feeds of a host; page tasks take up to
-``page_batch_size`` pages of one host), so Prefect's per-task cost stays small and each host sees
-one polite client at a time. Only the flow's own thread touches the warehouse, and it opens the
-file for each batch's short transaction, so readers are not locked out for the whole run.
+``page_batch_size`` pages of one host), so Prefect's per-task cost stays small. All tasks of a
+run share one HTTP client (:mod:`flows.clients`): one politeness limiter, one robots.txt cache.
+Only the flow's own thread touches the warehouse, and it opens the file for each batch's short
+transaction, so readers are not locked out for the whole run.
 """
 
 from __future__ import annotations
@@ -26,16 +27,20 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
 
 from flows import progress
+from flows.clients import close_run_client, open_run_client, run_fetcher
 from flows.http import Fetcher, HttpResult
+from flows.robots import RobotsRecord
 from flows.settings import Settings
 from flows.sources import Publisher, adhoc_sources, load_sources, source_rows
 from transforms.extract import extract_article
 from transforms.feeds import parse_feed
 from transforms.frames import PageResult, article_frames, entries_frame, fetches_frame
 from transforms.records import Dropped, ExtractedArticle, FetchLog, ParsedFeed
+from transforms.schedule import FeedSignals, PollPolicy, header_hints, next_check
 from transforms.urls import host_of
 from warehouse import load
 from warehouse.db import connect
+from warehouse.dedup import dedup_pending
 from warehouse.migrate import migrate
 
 __all__ = ["FeedJob", "FeedOutcome", "PageJob", "ingest", "open_warehouse"]
@@ -44,6 +49,7 @@ FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, "
     "text/xml;q=0.9, */*;q=0.5"
 )
+PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 # How long the flow waits for a reader (e.g. `newsdesk sql`) to let go of the file.
 WRITE_WAIT_SECONDS = 120.0
 
@@ -55,6 +61,9 @@ class FeedJob:
     url: str
     etag: str | None
     last_modified: str | None
+    conditional: bool = True  # False: the occasional unconditional fetch (wrong-304 check)
+    consecutive_failures: int = 0
+    entries_per_day: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +71,11 @@ class FeedOutcome:
     job: FeedJob
     fetch: FetchLog
     parsed: ParsedFeed | None
+    next_check_at: datetime | None  # None: retired (410)
+    interval_s: float
+    reason: str
+    moved_to: str | None = None  # 301/308 all the way: the feed's new address
+    moved_status: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,68 +103,112 @@ def _fetch_log(result: HttpResult, kind: str, **overrides: Any) -> FetchLog:
         "error": result.error,
         "etag": result.headers.get("etag"),
         "last_modified": result.headers.get("last-modified"),
+        "redirects": "; ".join(f"{status} {to}" for status, to in result.redirects) or None,
+        "retry_after_s": result.retry_after_s,
     }
     return FetchLog(**(fields | overrides))
 
 
-def fetch_feed(fetcher: Fetcher, job: FeedJob) -> FeedOutcome:
-    """Fetch and parse one feed; every outcome, good or bad, is a value."""
+def _robots_decision(result: HttpResult) -> str:
+    if result.error_class == "robots_disallowed":
+        return f"disallowed: {result.error}"
+    if result.error_class == "robots_unavailable":
+        return "unavailable"
+    return "allowed"
+
+
+def fetch_feed(fetcher: Fetcher, job: FeedJob, policy: PollPolicy) -> FeedOutcome:
+    """Fetch and parse one feed and decide when to look again; every outcome is a value.
+
+    Feeds are fetched whatever robots.txt says: the publisher lists them for readers.
+    """
     result = fetcher.get(
-        job.url, etag=job.etag, last_modified=job.last_modified, accept=FEED_ACCEPT
+        job.url,
+        etag=job.etag if job.conditional else None,
+        last_modified=job.last_modified if job.conditional else None,
+        accept=FEED_ACCEPT,
+        respect_robots=False,
     )
-    if result.error_class or result.not_modified:
-        return FeedOutcome(job, _fetch_log(result, "feed", feed_id=job.feed_id), None)
-    parsed = parse_feed(result.body, result.final_url or job.url, result.content_type)
-    fetch = _fetch_log(
-        result,
-        "feed",
-        feed_id=job.feed_id,
-        charset=parsed.encoding,
-        error_class=parsed.error_class,
-        error=parsed.error,
+    parsed = None
+    overrides: dict[str, Any] = {"feed_id": job.feed_id}
+    if not result.error_class and not result.not_modified:
+        parsed = parse_feed(result.body, result.final_url or job.url, result.content_type)
+        overrides |= {
+            "charset": parsed.encoding,
+            "error_class": parsed.error_class,
+            "error": parsed.error,
+        }
+    fetch = _fetch_log(result, "feed", **overrides)
+    now = datetime.now(UTC)
+    hints = header_hints(result.headers, now)
+    signals = FeedSignals(
+        last_status=result.status,
+        consecutive_failures=job.consecutive_failures + 1 if fetch.error_class else 0,
+        ttl_minutes=parsed.ttl_minutes if parsed else None,
+        max_age_s=hints.max_age_s,
+        expires_at=hints.expires_at,
+        retry_after_s=result.retry_after_s or hints.retry_after_s,
+        entries_per_day=job.entries_per_day,
     )
-    return FeedOutcome(job, fetch, parsed)
+    decision = next_check(now, signals, policy)
+    moved_to = result.permanent_redirect if not fetch.error_class else None
+    moved_status = result.redirects[-1][0] if moved_to else None
+    return FeedOutcome(
+        job,
+        fetch,
+        parsed,
+        decision.at,
+        decision.interval_s,
+        decision.reason,
+        moved_to,
+        moved_status,
+    )
 
 
 @task(name="fetch-feeds", task_run_name="fetch-feeds-{host}", cache_policy=NO_CACHE)
-def fetch_feeds(host: str, jobs: list[FeedJob], settings: Settings) -> list[FeedOutcome]:
+def fetch_feeds(
+    host: str, jobs: list[FeedJob], settings: Settings, run_id: str
+) -> list[FeedOutcome]:
     """All due feeds of one host, one after another."""
     logger = get_run_logger()
+    fetcher = run_fetcher(run_id, settings)
+    policy = PollPolicy(interval_s=settings.poll_interval_s)
     outcomes = []
-    with Fetcher(settings) as fetcher:
-        for job in jobs:
-            try:
-                outcome = fetch_feed(fetcher, job)
-            except Exception as exc:  # a bug must not take the host's other feeds down
-                logger.exception("feed %s: unexpected error", job.url)
-                outcome = FeedOutcome(
-                    job,
-                    FetchLog(
-                        url=job.url,
-                        kind="feed",
-                        requested_at=datetime.now(UTC),
-                        feed_id=job.feed_id,
-                        error_class="internal",
-                        error=f"{type(exc).__name__}: {exc}",
-                    ),
-                    None,
-                )
-            if outcome.fetch.error_class:
-                logger.warning(
-                    "feed %s: %s: %s", job.url, outcome.fetch.error_class, outcome.fetch.error
-                )
-            outcomes.append(outcome)
-            progress.advance("feeds")
+    for job in jobs:
+        try:
+            outcome = fetch_feed(fetcher, job, policy)
+        except Exception as exc:  # a bug must not take the host's other feeds down
+            logger.exception("feed %s: unexpected error", job.url)
+            failed = FetchLog(
+                url=job.url,
+                kind="feed",
+                requested_at=datetime.now(UTC),
+                feed_id=job.feed_id,
+                error_class="internal",
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            outcome = FeedOutcome(
+                job, failed, None, datetime.now(UTC), policy.interval_s, "internal"
+            )
+        if outcome.fetch.error_class:
+            logger.warning(
+                "feed %s: %s: %s", job.url, outcome.fetch.error_class, outcome.fetch.error
+            )
+        outcomes.append(outcome)
+        progress.advance("feeds")
     return outcomes
 
 
 def fetch_page(fetcher: Fetcher, job: PageJob) -> PageResult:
-    result = fetcher.get(job.url, accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
-    common = {"feed_id": job.feed_id, "url_key": job.url_key}
+    result = fetcher.get(job.url, accept=PAGE_ACCEPT)
+    common: dict[str, Any] = {
+        "feed_id": job.feed_id,
+        "url_key": job.url_key,
+        "robots_decision": _robots_decision(result),
+    }
     if result.error_class:
-        return PageResult(
-            _fetch_log(result, "page", **common), None, job.url_key, job.feed_id, job.publisher_id
-        )
+        fetch = _fetch_log(result, "page", **common)
+        return PageResult(fetch, None, job.url_key, job.feed_id, job.publisher_id)
     extracted = extract_article(
         result.body,
         result.final_url or job.url,
@@ -178,37 +236,37 @@ def fetch_page(fetcher: Fetcher, job: PageJob) -> PageResult:
 
 
 @task(name="fetch-pages", task_run_name="fetch-pages-{host}", cache_policy=NO_CACHE)
-def fetch_pages(host: str, jobs: list[PageJob], settings: Settings) -> list[PageResult]:
+def fetch_pages(
+    host: str, jobs: list[PageJob], settings: Settings, run_id: str
+) -> list[PageResult]:
     """A batch of article pages of one host: fetch, then extract each."""
     logger = get_run_logger()
+    fetcher = run_fetcher(run_id, settings)
     results = []
-    with Fetcher(settings) as fetcher:
-        for job in jobs:
-            try:
-                result = fetch_page(fetcher, job)
-            except Exception as exc:  # one bad page must not lose the batch
-                logger.exception("page %s: unexpected error", job.url)
-                result = PageResult(
-                    FetchLog(
-                        url=job.url,
-                        kind="page",
-                        requested_at=datetime.now(UTC),
-                        feed_id=job.feed_id,
-                        url_key=job.url_key,
-                        error_class="internal",
-                        error=f"{type(exc).__name__}: {exc}",
-                    ),
-                    None,
-                    job.url_key,
-                    job.feed_id,
-                    job.publisher_id,
-                )
-            if result.fetch.error_class:
-                logger.warning(
-                    "page %s: %s: %s", job.url, result.fetch.error_class, result.fetch.error
-                )
-            results.append(result)
-            progress.advance("pages")
+    for job in jobs:
+        try:
+            result = fetch_page(fetcher, job)
+        except Exception as exc:  # one bad page must not lose the batch
+            logger.exception("page %s: unexpected error", job.url)
+            result = PageResult(
+                FetchLog(
+                    url=job.url,
+                    kind="page",
+                    requested_at=datetime.now(UTC),
+                    feed_id=job.feed_id,
+                    url_key=job.url_key,
+                    error_class="internal",
+                    error=f"{type(exc).__name__}: {exc}",
+                ),
+                None,
+                job.url_key,
+                job.feed_id,
+                job.publisher_id,
+            )
+        if result.fetch.error_class:
+            logger.warning("page %s: %s: %s", job.url, result.fetch.error_class, result.fetch.error)
+        results.append(result)
+        progress.advance("pages")
     return results
 
 
@@ -220,19 +278,6 @@ def open_warehouse(db: str) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
-
-
-def _due_feeds(con: duckdb.DuckDBPyConnection, feed_ids: list[int]) -> list[FeedJob]:
-    rows = con.execute(
-        """
-        select f.feed_id, f.publisher_id, f.url, s.etag, s.last_modified
-        from feeds f join feed_state s using (feed_id)
-        where f.enabled and s.retired_at is null and list_contains(?, f.feed_id)
-        order by f.feed_id
-        """,
-        [feed_ids],
-    ).fetchall()
-    return [FeedJob(*row) for row in rows]
 
 
 def _state_frame(outcomes: list[FeedOutcome]) -> pl.DataFrame:
@@ -251,23 +296,16 @@ def _state_frame(outcomes: list[FeedOutcome]) -> pl.DataFrame:
                 "error": f.error,
                 "kind": o.parsed.kind if o.parsed else None,
                 "title": o.parsed.title if o.parsed else None,
+                "next_check_at": o.next_check_at,
+                "interval_s": o.interval_s,
+                "reason": o.reason,
+                "retired": o.reason == "retired",
+                "unconditional": not o.job.conditional,
+                "moved_to": o.moved_to,
+                "moved_status": o.moved_status,
             }
         )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "feed_id": pl.Int32(),
-            "etag": pl.String(),
-            "last_modified": pl.String(),
-            "last_status": pl.Int32(),
-            "fetched_at": pl.Datetime("us", "UTC"),
-            "ok": pl.Boolean(),
-            "error_class": pl.String(),
-            "error": pl.String(),
-            "kind": pl.String(),
-            "title": pl.String(),
-        },
-    )
+    return pl.DataFrame(rows, schema=load.FEED_STATE_SCHEMA)
 
 
 def _chunks(jobs: list[PageJob], size: int) -> Iterator[list[PageJob]]:
@@ -281,14 +319,18 @@ def ingest(
     sources: str | None = "deploy/sources.toml",
     feeds: list[str] | None = None,
     publishers: list[dict[str, Any]] | None = None,
+    all_feeds: bool = False,
+    overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Fetch due feeds, their new pages, extract and load. Returns the run's counts.
+    """Fetch due feeds, their new pages, extract, cluster and load. Returns the run's counts.
 
     Sources, first given wins: ``publishers`` (entries shaped like the sources file's),
-    ``feeds`` (ad-hoc feed URLs, one publisher per host), the ``sources`` file.
+    ``feeds`` (ad-hoc feed URLs, one publisher per host), the ``sources`` file. Only feeds whose
+    ``next_check_at`` has come are fetched, unless ``all_feeds``. ``overrides`` replace
+    settings fields for this run (e.g. ``{"allow_private": ["127.0.0.1/32"]}``).
     """
     logger = get_run_logger()
-    settings = Settings()
+    settings = Settings(**(overrides or {}))
     if publishers:
         configured = [Publisher.model_validate(p) for p in publishers]
     elif feeds:
@@ -297,11 +339,28 @@ def ingest(
         configured = load_sources(Path(sources or settings.sources))
     run_id = str(flow_run.id or uuid.uuid4())
     counts: dict[str, int] = dict.fromkeys(load.RUN_COUNTERS, 0)
+    started = datetime.now(UTC)
     with open_warehouse(db) as con:
         migrate(con)
         feed_map = load.register_sources(con, source_rows(configured))
-        load.start_run(con, run_id, "ingest", datetime.now(UTC))
-        jobs = _due_feeds(con, [feed_id for feed_id, _ in feed_map.values()])
+        load.start_run(con, run_id, "ingest", started)
+        due = load.due_feeds(con, [feed_id for feed_id, _ in feed_map.values()], started, all_feeds)
+        robots = [RobotsRecord(*row) for row in load.robots_records(con)]
+    policy = PollPolicy(interval_s=settings.poll_interval_s)
+    jobs = [
+        FeedJob(
+            d.feed_id,
+            d.publisher_id,
+            d.url,
+            d.etag,
+            d.last_modified,
+            conditional=not d.needs_unconditional(started, policy),
+            consecutive_failures=d.consecutive_failures,
+            entries_per_day=d.entries_per_day,
+        )
+        for d in due
+    ]
+    open_run_client(run_id, settings, robots)
     try:
         counts["feeds_total"] = len(jobs)
         progress.add_total("feeds", len(jobs))
@@ -309,7 +368,7 @@ def ingest(
         for job in jobs:
             by_host[host_of(job.url)].append(job)
         feed_futures = [
-            fetch_feeds.submit(host, batch, settings) for host, batch in by_host.items()
+            fetch_feeds.submit(host, batch, settings, run_id) for host, batch in by_host.items()
         ]
 
         scheduled: set[str] = set()
@@ -323,27 +382,40 @@ def ingest(
                 by_page_host[host_of(page_job.url)].append(page_job)
             for host, host_jobs in by_page_host.items():
                 page_futures.extend(
-                    fetch_pages.submit(host, chunk, settings)
+                    fetch_pages.submit(host, chunk, settings, run_id)
                     for chunk in _chunks(host_jobs, settings.page_batch_size)
                 )
 
         for page_future in as_completed(page_futures):
             _load_page_results(db, run_id, page_future.result(), counts)
     except BaseException as exc:
+        _close_client(db, run_id)
         with open_warehouse(db) as con:
             load.finish_run(
                 con,
                 run_id,
                 datetime.now(UTC),
                 "failed",
-                dict(counts),
+                counts,
                 error=f"{type(exc).__name__}: {exc}",
             )
         raise
+    _close_client(db, run_id)
     with open_warehouse(db) as con:
-        load.finish_run(con, run_id, datetime.now(UTC), "completed", dict(counts))
-    logger.info("run %s completed: %s", run_id, dict(counts))
+        load.finish_run(con, run_id, datetime.now(UTC), "completed", counts)
+    logger.info("run %s completed: %s", run_id, counts)
     return {"run_id": run_id, "status": "completed", **counts}
+
+
+def _close_client(db: str, run_id: str) -> None:
+    """Store what the run learnt about robots.txt: the fetches, and the cache for next runs."""
+    client = close_run_client(run_id)
+    if client is None:
+        return
+    fetches = [_fetch_log(r, "robots") for r in client.drain_robots_fetches()]
+    records = [(r.origin, r.body, r.status, r.fetched_at) for r in client.store.records()]
+    with open_warehouse(db) as con:
+        load.store_robots(con, run_id, fetches_frame(fetches), records)
 
 
 def _load_feed_outcomes(
@@ -411,6 +483,8 @@ def _load_page_results(
     frames = article_frames(results, datetime.now(UTC))
     with open_warehouse(db) as con:
         loaded = load.load_pages(con, run_id, fetches_frame([r.fetch for r in results]), frames)
+        clustered = dedup_pending(con, datetime.now(UTC))
     counts["articles_new"] += loaded.new
     counts["articles_updated"] += loaded.updated
     counts["articles_unchanged"] += loaded.unchanged
+    counts["articles_copies"] += clustered.joined

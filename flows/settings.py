@@ -33,6 +33,27 @@ class Settings(BaseSettings):
     )
     max_bytes: int = Field(10_000_000, description="Cap on a response body, after decompression.")
     max_redirects: int = 5
+    max_download_bytes: int = Field(
+        10_000_000, description="Cap on bytes read off the wire, before decompression."
+    )
+    allow_private: list[str] = Field(
+        default_factory=list,
+        description=(
+            "CIDRs the SSRF guard lets through although they are private, loopback etc., "
+            "e.g. NEWSDESK_ALLOW_PRIVATE='[\"127.0.0.0/8\"]' for the demo site. Empty: none."
+        ),
+    )
+    per_host_delay_s: float = Field(
+        1.0, description="Minimum seconds between two requests to one host (raised by Crawl-delay)."
+    )
+    per_host_concurrency: int = Field(2, description="Requests in flight to one host at most.")
+    global_concurrency: int = Field(
+        16, description="Requests in flight at most, across hosts, per politeness limiter."
+    )
+    robots_ttl_s: float = Field(86_400.0, description="How long a fetched robots.txt is trusted.")
+    poll_interval_s: float = Field(
+        900.0, description="Floor between two polls of a healthy feed (server hints may raise it)."
+    )
     concurrency: int = Field(8, description="Task-runner threads: hosts fetched at once.")
     page_batch_size: int = Field(25, description="Pages per Prefect task (per host).")
 

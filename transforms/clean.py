@@ -518,9 +518,24 @@ def _follows_image(element: Any) -> bool:
 
 
 BYLINE_TOKENS = frozenset(
-    {"byline", "bylines", "dateline", "timestamp", "publishdate", "pubdate", "published",
-     "updated", "author", "authors", "articledate", "postdate", "postmeta", "entrymeta",
-     "readtime", "readingtime"}
+    {
+        "byline",
+        "bylines",
+        "dateline",
+        "timestamp",
+        "publishdate",
+        "pubdate",
+        "published",
+        "updated",
+        "author",
+        "authors",
+        "articledate",
+        "postdate",
+        "postmeta",
+        "entrymeta",
+        "readtime",
+        "readingtime",
+    }
 )
 _MEDIA_TEXT_TOKENS = frozenset(
     {
@@ -590,8 +605,10 @@ def _handle(collector: _Collector, element: Any) -> bool:
     if tokens & BYLINE_TOKENS and tag not in ("ul", "ol", "section"):
         text = _text(element)
         # A byline or dateline is short and is not a sentence (quotes and prose end in one).
-        if len(text) <= 120 and not text.endswith((".", '"', "”", "»", "!", "?")) and not (
-            element.findall(".//p")[1:]
+        if (
+            len(text) <= 120
+            and not text.endswith((".", '"', "”", "»", "!", "?"))
+            and not (element.findall(".//p")[1:])
         ):
             collector.drop(element, "dom.byline")
             return True

@@ -1,54 +1,62 @@
 """Near-duplicate detection for news articles: syndicated wire copies across outlets.
 
-Pipeline, all pure and deterministic (no I/O, no clock, no global state):
+Everything here is pure and deterministic (no I/O, no clock, no environment); signatures are
+stable across releases, machines and Python/numpy versions, so stored ones stay comparable.
 
-1. **Tokens.** Known boilerplate lines ("This story was provided by …", "Follow us on …",
-   credit lines) are dropped, then the text is normalised as :func:`transforms.text.
-   normalise_for_hash` does (NFKC, casefold, punctuation to spaces) and split into words. Texts
-   in scripts written without spaces (Chinese, Japanese, Thai, …) are split into characters
-   instead (spaces dropped): see :func:`is_unspaced`.
-2. **Shingles.** Every run of :data:`SHINGLE_WORDS` words (or :data:`SHINGLE_CHARS` characters)
-   is one shingle. Its 64-bit hash is defined, independently of Python and numpy versions, as::
+1. **Tokens.** Short lines of known syndication boilerplate ("This story was provided by …",
+   "Follow us on …", credit lines) are dropped, then the text is NFKC-normalised and casefolded,
+   and its tokens are the runs of word characters, exactly the words of
+   :func:`transforms.text.normalise_for_hash`. Texts in scripts written without spaces
+   (Chinese, Japanese, Thai, …; see :func:`is_unspaced`) use each word character as a token.
+   At most :data:`MAX_TOKENS` tokens from the start count (the first 400,000 characters are
+   all that is even normalised), so a 5 MB page costs what a long article does.
+2. **Shingles** are runs of :data:`SHINGLE_WORDS` word tokens or :data:`SHINGLE_CHARS`
+   characters, hashed to 64 bits (all arithmetic mod 2**64, ``fmix64`` = MurmurHash3's
+   finaliser, ``xxh(b)`` = ``xxh64(b, seed=SEED)``)::
 
-       t_j    = xxh64(utf8(token_j), seed=SEED)                       # one per token
-       shingle = fmix64(sum(t_{i+j} * MIX[j] for j in range(k)) mod 2**64)
+       token   = fmix64(sum(ord(c_m) * POLY**m for each character c_m) + SEED)
+       shingle = fmix64(sum(token_{i+j} * MIX[j] for j < k))
+       POLY    = xxh(b"poly") | 1,    MIX[j] = xxh(b"mix" + j.to_bytes(4, "little")) | 1
 
-   where ``fmix64`` is MurmurHash3's 64-bit finaliser and ``MIX[j] = xxh64(b"mix" + j as 4
-   bytes LE, SEED) | 1``. Only the token hashes are computed in Python; the combination is
-   vectorised. At most :data:`MAX_TOKENS` tokens (from the start of the text) are used, so a
-   5 MB page costs about as much as a long article.
-3. **MinHash.** :data:`NUM_PERM` permutations ``h_i(x) = (A_i * x + B_i) mod P`` over
-   ``x = shingle mod P`` with the Mersenne prime ``P = 2**31 - 1``; ``A_i, B_i`` are derived from
-   xxh64 with :data:`SEED` (see :func:`_permutation`). Products stay below 2**62, so uint64
-   numpy arithmetic is exact and a batch of documents is hashed as one matrix. The signature is
-   the per-permutation minimum: :data:`NUM_PERM` uint32 values (512 bytes).
-4. **LSH banding.** :data:`BANDS` bands of :data:`ROWS` rows; each band becomes a signed 64-bit key
-   ``fmix64((band + 1) * MIX[0] + sum(value_j * MIX[j + 1])) as int64``. Two documents are
-   candidates when they share any key: store the keys in a table and join on equality.
-5. **Verification** of candidates on the shingle sets: Jaccard ``|A∩B|/|A∪B|`` and containment
-   ``|A∩B|/min(|A|,|B|)``, so a copy cut to 60% still matches. A pair matches when
-   containment ≥ :data:`MIN_CONTAINMENT` and Jaccard ≥ :data:`MIN_JACCARD` (a floor that keeps a
-   short text from matching every long text that quotes it). When the stored side has no
-   shingle set, the signature's agreement estimates both (see :func:`estimate`).
-6. **Clusters** are connected components of matching pairs (single linkage); the representative
-   and cluster id is the earliest document (``published_at``, unknown dates last, then id).
+   The polynomial form lets numpy hash every token of a batch at once from prefix sums.
+3. **MinHash**: :data:`NUM_PERM` permutations ``h_i(x) = (A_i * x + B_i) mod P`` of
+   ``x = shingle mod P``, ``P = 2**31 - 1`` (a Mersenne prime), ``A_i = xxh(b"perm-a" + i as 4
+   bytes LE) mod (P - 1) + 1``, ``B_i = xxh(b"perm-b" + …) mod P``. The signature is the
+   minimum per permutation: 128 uint32 values, 512 bytes. Computed exactly in uint64 for the
+   whole batch as one matrix (see :func:`_minhash_rows`).
+4. **LSH**: :data:`BANDS` bands of :data:`ROWS` values; band ``b`` has the signed 64-bit key
+   ``fmix64((b + 1) * MIX[0] + v[2b] * MIX[1] + v[2b + 1] * MIX[2])``. Documents sharing a key
+   are candidates. 64 x 2 finds pairs down to Jaccard ~0.15 (P = 1 - (1 - J^2)^64: 0.76 at
+   0.15, 0.98 at 0.25), which copies cut in half need.
+5. **Verification** on the shingle sets: Jaccard and containment ``|A∩B| / min(|A|, |B|)``.
+   A pair matches when containment ≥ :data:`MIN_CONTAINMENT`, Jaccard ≥ :data:`MIN_JACCARD`
+   and at least :data:`MIN_SHARED` shingles are shared. Without the stored side's shingle
+   set, the signature estimates both (:func:`estimate`; stricter: :data:`ESTIMATE_MIN_JACCARD`).
+6. **Clusters** are connected components of matches over the batch and the stored clusters
+   it touches; the cluster id is the earliest document's id (``published_at``, unknown last,
+   then id). A document whose matches fall into several unrelated groups is boilerplate
+   (:func:`_hubs`): its matches are dropped and it is flagged so it is never matched again.
 
-Thresholds and bands were chosen with ``benchmarks/dedup.py`` (syndication edits of the article
-corpus; see that script). Everything that reaches a database is versioned by :data:`SCHEME`:
-changing any constant above means a new scheme and recomputing stored signatures.
+Constants were chosen with ``benchmarks/dedup.py`` (syndicated copies of the article corpus
+with hard negatives); see its results. Stored signatures carry :data:`SCHEME`: changing any
+hashing constant means a new scheme and recomputing them.
 
 Public API::
 
-    signature(text) -> Signature | None            # None: too short / boilerplate only
-    signatures(texts) -> list[Signature | None]    # batch, vectorised
-    shingle_set(text) -> NDArray[uint64]           # sorted unique shingle hashes (verification)
+    signature(text) -> Signature | None            # None: too short, empty or boilerplate only
+    signatures(texts) -> list[Signature | None]    # a batch at once (vectorised)
     band_keys(sig) -> list[int]                    # BANDS signed 64-bit keys
+    shingle_set(text) -> NDArray[uint64]           # sorted unique shingle hashes
     similarity(a_text, b_text) -> (jaccard, containment)
-    cluster(docs, index) -> Clustering             # assignments, verified matches, relabels
+    estimate(sig_a, sig_b) -> (jaccard, containment)
+    cluster(docs, index) -> Clustering             # assignments, matches, relabels, boilerplate
 
-:class:`DedupIndex` is what :func:`cluster` needs from storage; :class:`MemoryIndex` is an
-in-memory implementation (tests, benchmarks). A database-backed one persists per article the
-signature bytes, ``n_shingles``, the band keys, the cluster id and ``published_at``.
+:class:`DedupIndex` is what :func:`cluster` reads from storage; :class:`MemoryIndex` implements
+it in memory. A database persists per article: the signature (:meth:`Signature.to_bytes`, 512
+bytes) with ``n_shingles`` and :data:`SCHEME`, its band keys (one row each in a table indexed
+on the key), its cluster id, ``published_at`` and the boilerplate flag; optionally the shingle
+set (8 bytes per shingle) for exact verification, or recompute it from the stored text
+(:func:`shingle_set`) for the few candidates that pass the signature prefilter.
 """
 
 from __future__ import annotations
@@ -57,7 +65,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 import numpy as np
@@ -68,6 +76,7 @@ __all__ = [
     "BANDS",
     "ESTIMATE_MIN_JACCARD",
     "MAX_BRIDGED",
+    "MAX_CANDIDATES",
     "MAX_TOKENS",
     "MIN_CONTAINMENT",
     "MIN_JACCARD",
@@ -131,8 +140,8 @@ MAX_BRIDGED = 2
 # bounds the work when a band key is shared by a crowd (boilerplate, a very common story).
 MAX_CANDIDATES = 64
 # Candidates whose signature agreement is clearly too low are dropped before exact verification.
-# Signature agreement estimates Jaccard with a standard error of at most 0.045 at 128
-# permutations, so this keeps every pair whose true Jaccard reaches MIN_JACCARD + 2 errors.
+# At 128 permutations the agreement of a pair at the MIN_JACCARD floor (0.1) has a standard
+# error of 0.027, so this drops ~0.4% of pairs at the floor and practically none above 0.15.
 _PREFILTER_AGREEMENT = 0.03
 
 _P = np.uint64((1 << 31) - 1)
@@ -200,20 +209,27 @@ _BOILERPLATE = re.compile(
     r"|читайте также|подписывайтесь)",
     re.IGNORECASE,
 )
+# Credit lines that end rather than start with their marker ("X in Y contributed to this report").
+_CREDIT_TAIL = re.compile(
+    r"contributed to this (report|story|article)|associated press writer", re.I
+)
 _BOILERPLATE_MAX_WORDS = 40
 _BOILERPLATE_MAX_CHARS = 400  # longer lines are never boilerplate: skip the regex
 _LETTER = re.compile(r"[^\W_]")
 
 
+def _is_boilerplate(line: str) -> bool:
+    if len(line) > _BOILERPLATE_MAX_CHARS:  # cheap tests first: most lines are article prose
+        return False
+    # "riter": Writer or writer, without casefolding every line of every text.
+    credit = ("contributed" in line or "riter" in line) and _CREDIT_TAIL.search(line)
+    marked = bool(credit) or _BOILERPLATE.match(line) is not None
+    return marked and len(line.split()) <= _BOILERPLATE_MAX_WORDS
+
+
 def strip_boilerplate(text: str) -> str:
     """``text`` without short lines that are syndication boilerplate (credits, follow-us, …)."""
-    kept = [
-        line
-        for line in text.splitlines()
-        if len(line) > _BOILERPLATE_MAX_CHARS
-        or not (_BOILERPLATE.match(line) and len(line.split()) <= _BOILERPLATE_MAX_WORDS)
-    ]
-    return "\n".join(kept)
+    return "\n".join(line for line in text.splitlines() if not _is_boilerplate(line))
 
 
 _UNSPACED_SCRIPTS = re.compile(
@@ -276,8 +292,8 @@ def _powers(base: int, n: int) -> UInt64Array:
 def _token_hashes(prepared: Sequence[str], by_char: bool) -> list[UInt64Array]:
     """Hash of every token of each prepared text, vectorised over the whole batch.
 
-    Tokens are maximal runs of word characters (``[^\W_]+``, as in ``normalise_for_hash``), or
-    single word characters when ``by_char``. A token hashes to
+    Tokens are maximal runs of word characters (``str.isalnum``, where ``normalise_for_hash``
+    splits), or single word characters when ``by_char``. A token hashes to
     ``fmix64(sum(ord(c_m) * POLY_BASE**m) + SEED)`` (mod 2**64), computed from prefix sums. At
     most MAX_TOKENS tokens per text are kept, from the start."""
     joined = " ".join(prepared)  # a space never belongs to a token: no token crosses texts
@@ -506,13 +522,15 @@ class Doc:
 @dataclass(frozen=True, eq=False)
 class StoredDoc:
     """What the index keeps per document. ``shingles`` (from :func:`shingle_set`) is optional:
-    without it, verification falls back to the signature estimate."""
+    without it, verification falls back to the signature estimate. ``boilerplate`` documents
+    (found to be hubs, see :func:`_hubs`) are never matched again."""
 
     doc_id: str
     signature: Signature
     cluster_id: str
     published_at: datetime | None = None
     shingles: UInt64Array | None = None
+    boilerplate: bool = False
 
 
 class DedupIndex(Protocol):
@@ -551,6 +569,7 @@ class Assignment:
     signature: Signature | None
     band_keys: tuple[int, ...]
     shingles: UInt64Array | None = field(default=None, repr=False)
+    boilerplate: bool = False  # its matches bridged unrelated stories: store it flagged
 
     @property
     def is_representative(self) -> bool:
@@ -561,17 +580,23 @@ class Assignment:
 class Clustering:
     """Result of :func:`cluster`: one assignment per new document in input order, the verified
     pairs, and ``relabels`` (old → new cluster id) for stored clusters that were merged or got an
-    earlier representative: apply ``update … set cluster_id = new where cluster_id = old``."""
+    earlier representative: apply ``update … set cluster_id = new where cluster_id = old``.
+    ``boilerplate_clusters`` are stored clusters found to be hubs: flag their documents."""
 
     assignments: list[Assignment]
     matches: list[Match]
     relabels: dict[str, str]
-    hubs: set[str] = field(default_factory=set)  # new doc ids / stored cluster ids ignored
+    boilerplate_clusters: set[str] = field(default_factory=set)  # stored clusters to flag
 
 
 def _order_key(published_at: datetime | None, doc_id: str) -> tuple[int, float, str]:
     # Earliest first; unknown dates after every known one; the id breaks ties deterministically.
-    return (1, 0.0, doc_id) if published_at is None else (0, published_at.timestamp(), doc_id)
+    # A naive datetime is taken as UTC: .timestamp() would read the machine's time zone.
+    if published_at is None:
+        return (1, 0.0, doc_id)
+    if published_at.tzinfo is None:
+        published_at = published_at.replace(tzinfo=UTC)
+    return (0, published_at.timestamp(), doc_id)
 
 
 class _UnionFind:
@@ -651,24 +676,31 @@ def _candidates(
     return sorted(kept)
 
 
-def _hubs(edges: Iterable[tuple[str, str]]) -> set[str]:
+def _hubs(edges: Iterable[tuple[str, str, bool]]) -> set[str]:
     """Nodes whose matches bridge unrelated stories: shared boilerplate, not news.
 
-    A node is a hub when its neighbours, leaving out its "twins" (neighbours matched to at
-    least 80% of its other neighbours: identical copies of it, such as a second boilerplate-only
-    page), fall into more than MAX_BRIDGED groups that do not match each other. Copies of one
-    story match each other, so a new copy sees one group (two when it joins two partial
-    clusters); a sign-off paragraph contained in articles about everything sees many."""
+    ``edges`` are matched pairs ``(u, v, u_is_smaller)``. A node is a hub when the neighbours it
+    is contained in (those at least its size), leaving out its "twins" (neighbours matched to
+    at least 80% of its other neighbours: identical copies of it, such as a second page of the
+    same boilerplate), fall into more than MAX_BRIDGED groups that do not match each other.
+    A sign-off paragraph is contained in articles about everything; a short copy of a story is
+    contained in the original and the longer copies, which match each other (one group, two
+    when it joins two partial clusters). An original whose copies are each contained in it is
+    not a hub however little they match each other: only the smaller side can be one."""
     adjacent: dict[str, set[str]] = {}
-    for a, b in edges:
-        adjacent.setdefault(a, set()).add(b)
-        adjacent.setdefault(b, set()).add(a)
+    containers: dict[str, set[str]] = {}
+    for u, v, u_smaller in edges:
+        adjacent.setdefault(u, set()).add(v)
+        adjacent.setdefault(v, set()).add(u)
+        small, large = (u, v) if u_smaller else (v, u)
+        containers.setdefault(small, set()).add(large)
     hubs = set()
-    for node, neighbours in adjacent.items():
-        if len(neighbours) <= MAX_BRIDGED:
+    for node, larger in containers.items():
+        if len(larger) <= MAX_BRIDGED:
             continue
+        neighbours = adjacent[node]
         others = len(neighbours) - 1
-        rest = {y for y in neighbours if len(adjacent[y] & neighbours) < 0.8 * others}
+        rest = {y for y in larger if len(adjacent[y] & neighbours) < 0.8 * others}
         groups = _UnionFind()
         for y in rest:
             groups.find(y)
@@ -706,7 +738,7 @@ def cluster(docs: Sequence[Doc], index: DedupIndex, *, verify_exact: bool = True
         set_b: UInt64Array | None
         if b in new_fp:
             sig_b, set_b = new_fp[b]
-        elif b in stored:
+        elif b in stored and not stored[b].boilerplate:
             sig_b, set_b = stored[b].signature, stored[b].shingles
         else:
             continue
@@ -725,7 +757,12 @@ def cluster(docs: Sequence[Doc], index: DedupIndex, *, verify_exact: bool = True
     def node(doc_id: str) -> str:
         return "n:" + doc_id if doc_id in new_fp else "c:" + stored[doc_id].cluster_id
 
-    hubs = _hubs((node(m.doc_id), node(m.other_id)) for m in verified)
+    def size(doc_id: str) -> int:
+        return len(new_fp[doc_id][1]) if doc_id in new_fp else stored[doc_id].signature.n_shingles
+
+    hubs = _hubs(
+        (node(m.doc_id), node(m.other_id), size(m.doc_id) <= size(m.other_id)) for m in verified
+    )
     matches = [m for m in verified if node(m.doc_id) not in hubs and node(m.other_id) not in hubs]
     uf = _UnionFind()
     for m in matches:
@@ -755,6 +792,7 @@ def cluster(docs: Sequence[Doc], index: DedupIndex, *, verify_exact: bool = True
                 fp[0] if fp else None,
                 keys_of.get(i, ()),
                 fp[1] if fp else None,
+                "n:" + d.doc_id in hubs,
             )
         )
     relabels = {c: best[uf.find("c:" + c)] for c in stored_clusters}
@@ -762,7 +800,7 @@ def cluster(docs: Sequence[Doc], index: DedupIndex, *, verify_exact: bool = True
         assignments,
         matches,
         {old: new for old, new in relabels.items() if old != new},
-        {h[2:] for h in hubs},
+        {h[2:] for h in hubs if h.startswith("c:")},
     )
 
 
@@ -799,6 +837,9 @@ class MemoryIndex:
     ) -> None:
         """Apply ``result`` of ``cluster(docs, self)``: relabel, then store the new documents
         that have a signature (what a database-backed caller does in one transaction)."""
+        for cluster_id in result.boilerplate_clusters:
+            for doc_id in self._members.get(cluster_id, set()):
+                self._docs[doc_id] = replace(self._docs[doc_id], boilerplate=True)
         for old, new in result.relabels.items():
             for doc_id in self._members.pop(old, set()):
                 self._docs[doc_id] = replace(self._docs[doc_id], cluster_id=new)
@@ -806,7 +847,9 @@ class MemoryIndex:
         for doc, a in zip(docs, result.assignments, strict=True):
             if a.signature is not None:
                 shingles = a.shingles if keep_shingles else None
-                stored = StoredDoc(a.doc_id, a.signature, a.cluster_id, doc.published_at, shingles)
+                stored = StoredDoc(
+                    a.doc_id, a.signature, a.cluster_id, doc.published_at, shingles, a.boilerplate
+                )
                 self.add(stored, a.band_keys)
 
     def _merge_pending(self) -> None:

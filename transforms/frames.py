@@ -40,6 +40,9 @@ FETCH_SCHEMA: dict[str, pl.DataType] = {
     "error_class": pl.String(),
     "error": pl.String(),
     "drop_reason": pl.String(),
+    "robots_decision": pl.String(),
+    "redirects": pl.String(),
+    "retry_after_s": pl.Float64(),
 }
 
 ENTRY_SCHEMA: dict[str, pl.DataType] = {

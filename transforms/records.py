@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 __all__ = [
+    "TRANSIENT_ERROR_CLASSES",
     "DropReason",
     "Dropped",
     "ExtractedArticle",
@@ -24,6 +25,22 @@ __all__ = [
     "RemovedSpan",
     "article_to_dict",
 ]
+
+
+# Fetch error classes worth trying again later; the others need the source (or its
+# configuration) to change. Shared by the HTTP layer and the warehouse's retry query.
+TRANSIENT_ERROR_CLASSES = frozenset(
+    {
+        "dns",
+        "connect",
+        "timeout",
+        "protocol",
+        "http_429",
+        "http_5xx",
+        "robots_unavailable",
+        "deferred",
+    }
+)
 
 
 class DropReason(StrEnum):
@@ -141,6 +158,9 @@ class FetchLog:
     url_key: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    robots_decision: str | None = None
+    redirects: str | None = None  # "301 https://…; 308 https://…"
+    retry_after_s: float | None = None
 
     @property
     def not_modified(self) -> bool:

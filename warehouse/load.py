@@ -16,9 +16,13 @@ import duckdb
 import polars as pl
 
 from transforms.frames import ArticleFrames
+from transforms.records import TRANSIENT_ERROR_CLASSES
+from transforms.schedule import PollPolicy, needs_unconditional_fetch
 
 __all__ = [
+    "FEED_STATE_SCHEMA",
     "RUN_COUNTERS",
+    "DueFeed",
     "PageLoadCounts",
     "SourceRow",
     "finish_run",
@@ -31,7 +35,7 @@ __all__ = [
 ]
 
 # Page fetch failures that are worth another try on a later run, up to MAX_PAGE_ATTEMPTS.
-TRANSIENT_ERRORS = ("timeout", "connect", "dns", "http_5xx", "http_429", "too_many_requests")
+TRANSIENT_ERRORS = tuple(sorted(TRANSIENT_ERROR_CLASSES))
 MAX_PAGE_ATTEMPTS = 3
 # The counters a run row carries (columns of `runs`).
 RUN_COUNTERS = (
@@ -47,11 +51,13 @@ RUN_COUNTERS = (
     "articles_unchanged",
     "articles_dropped",
     "articles_failed",
+    "articles_copies",
 )
 
 _FETCH_COLUMNS = (
     "fetch_id, run_id, feed_id, url, url_key, final_url, kind, requested_at, status, bytes, "
-    "elapsed_ms, content_type, charset, charset_source, error_class, error, drop_reason"
+    "elapsed_ms, content_type, charset, charset_source, error_class, error, drop_reason, "
+    "robots_decision, redirects, retry_after_s"
 )
 
 
@@ -64,6 +70,114 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("rollback")
         raise
     con.execute("commit")
+
+
+FEED_STATE_SCHEMA: dict[str, pl.DataType] = {
+    "feed_id": pl.Int32(),
+    "etag": pl.String(),
+    "last_modified": pl.String(),
+    "last_status": pl.Int32(),
+    "fetched_at": pl.Datetime("us", "UTC"),
+    "ok": pl.Boolean(),
+    "error_class": pl.String(),
+    "error": pl.String(),
+    "kind": pl.String(),
+    "title": pl.String(),
+    "next_check_at": pl.Datetime("us", "UTC"),
+    "interval_s": pl.Float64(),
+    "reason": pl.String(),
+    "retired": pl.Boolean(),
+    "unconditional": pl.Boolean(),
+    "moved_to": pl.String(),
+    "moved_status": pl.Int32(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DueFeed:
+    feed_id: int
+    publisher_id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    consecutive_failures: int
+    entries_per_day: float | None
+    checks_since_unconditional: int
+    last_unconditional_at: datetime | None
+
+    def needs_unconditional(self, now: datetime, policy: PollPolicy) -> bool:
+        return needs_unconditional_fetch(
+            now, self.checks_since_unconditional, self.last_unconditional_at, policy
+        )
+
+
+def due_feeds(
+    con: duckdb.DuckDBPyConnection, feed_ids: list[int], now: datetime, all_feeds: bool = False
+) -> list[DueFeed]:
+    """Enabled, unretired feeds among ``feed_ids`` whose next check has come (or all of them),
+    with their publishing rate over the last 7 days (entries per day)."""
+    rows = con.execute(
+        """
+        with rates as (
+            select feed_id, count(*) / 7.0 as per_day
+            from entries
+            where published_at >= $now - interval 7 day and published_at <= $now
+            group by feed_id
+        )
+        select f.feed_id, f.publisher_id, f.url, s.etag, s.last_modified,
+               coalesce(s.consecutive_failures, 0), r.per_day,
+               coalesce(s.checks_since_unconditional, 0), s.last_unconditional_at
+        from feeds f join feed_state s using (feed_id) left join rates r using (feed_id)
+        where f.enabled and s.retired_at is null and list_contains($ids, f.feed_id)
+          and ($all or s.next_check_at is null or s.next_check_at <= $now)
+        order by f.feed_id
+        """,
+        {"ids": feed_ids, "now": now, "all": all_feeds},
+    ).fetchall()
+    return [DueFeed(*row) for row in rows]
+
+
+def robots_records(
+    con: duckdb.DuckDBPyConnection,
+) -> list[tuple[str, str | None, datetime, int | None]]:
+    """Cached robots.txt answers: (origin, body, fetched_at, status)."""
+    return [
+        (origin, body, fetched_at, status)
+        for origin, body, fetched_at, status in con.execute(
+            "select origin, body, fetched_at, status from robots_cache"
+        ).fetchall()
+    ]
+
+
+def store_robots(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    fetches: pl.DataFrame,
+    records: Sequence[tuple[str, str | None, int | None, datetime]],
+) -> None:
+    """robots.txt fetches of a run, and the cache rows (origin, body, status, fetched_at)."""
+    frame = pl.DataFrame(
+        records,
+        schema={
+            "origin": pl.String(),
+            "body": pl.String(),
+            "status": pl.Int32(),
+            "fetched_at": pl.Datetime("us", "UTC"),
+        },
+        orient="row",
+    )
+    with transaction(con):
+        _insert_fetches(con, run_id, fetches)
+        con.register("incoming_robots", frame)
+        con.execute(
+            """
+            insert into robots_cache (origin, body, status, fetched_at)
+            select origin, body, status, fetched_at from incoming_robots
+            on conflict (origin) do update set body = excluded.body, status = excluded.status,
+                fetched_at = excluded.fetched_at
+            """
+        )
+        con.unregister("incoming_robots")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +220,24 @@ def register_sources(
             "enabled": pl.Boolean(),
         },
     )
+    # A feed that answered 301/308 lives on under its new URL: a sources file that still
+    # lists the old one maps to it instead of adding it again.
+    moves = dict(
+        con.execute(
+            "select m.old_url, f.url from feed_moves m join feeds f using (feed_id)"
+        ).fetchall()
+    )
+    if moves:
+        frame = frame.with_columns(pl.col("feed_url").replace(moves))
+    # Ids follow the order of the configuration, so "the first feed that listed it" is stable.
+    frame = frame.with_row_index("position")
     with transaction(con):
         con.register("incoming_sources", frame)
         con.execute(
             """
             insert into publishers (name, domain, country, language)
             select publisher, any_value(domain), any_value(country), any_value(language)
-            from incoming_sources group by publisher
+            from incoming_sources group by publisher order by min(position)
             on conflict (name) do update set
                 domain = coalesce(excluded.domain, publishers.domain),
                 country = coalesce(excluded.country, publishers.country),
@@ -124,7 +249,7 @@ def register_sources(
             insert into feeds (publisher_id, url, title, enabled)
             select p.publisher_id, s.feed_url, any_value(s.feed_title), bool_or(s.enabled)
             from incoming_sources s join publishers p on p.name = s.publisher
-            group by p.publisher_id, s.feed_url
+            group by p.publisher_id, s.feed_url order by min(s.position)
             on conflict (url) do update set enabled = excluded.enabled
             """
         )
@@ -309,7 +434,18 @@ def load_feed_batch(
                     consecutive_failures = case when s.ok then 0
                                                 else feed_state.consecutive_failures + 1 end,
                     last_error_class = s.error_class,
-                    last_error = s.error
+                    last_error = s.error,
+                    next_check_at = s.next_check_at,
+                    interval_s = s.interval_s,
+                    next_check_reason = s.reason,
+                    retired_at = case when s.retired then s.fetched_at else null end,
+                    checks_since_unconditional = case when s.unconditional then 0
+                        else coalesce(feed_state.checks_since_unconditional, 0) + 1 end,
+                    last_unconditional_at = case when s.unconditional then s.fetched_at
+                        else feed_state.last_unconditional_at end,
+                    not_modified_count = coalesce(feed_state.not_modified_count, 0)
+                        + (s.last_status = 304)::integer,
+                    fetch_count = coalesce(feed_state.fetch_count, 0) + 1
                 from incoming_states s
                 where feed_state.feed_id = s.feed_id
                 """
@@ -319,6 +455,25 @@ def load_feed_batch(
                 update feeds set kind = s.kind, title = coalesce(feeds.title, s.title)
                 from incoming_states s
                 where feeds.feed_id = s.feed_id and s.kind is not null
+                """
+            )
+            # 301/308: record the move, then follow it (unless another feed has that URL).
+            con.execute(
+                """
+                insert into feed_moves (feed_id, old_url, new_url, status, moved_at)
+                select s.feed_id, f.url, s.moved_to, s.moved_status, s.fetched_at
+                from incoming_states s join feeds f using (feed_id)
+                where s.moved_to is not null and s.moved_to <> f.url
+                on conflict do nothing
+                """
+            )
+            con.execute(
+                """
+                update feeds set url = s.moved_to
+                from incoming_states s
+                where feeds.feed_id = s.feed_id and s.moved_to is not null
+                  and s.moved_to <> feeds.url
+                  and s.moved_to not in (select url from feeds)
                 """
             )
             con.unregister("incoming_states")

@@ -70,7 +70,12 @@ def demo_runs(
             name="Broken Feeds", feeds=[server.base_url + p for p in BROKEN.values()]
         )
         publishers = [*demo_publishers(server.base_url), broken]
-        params = {"db": str(db), "publishers": [p.model_dump() for p in publishers]}
+        params = {
+            "db": str(db),
+            "publishers": [p.model_dump() for p in publishers],
+            "all_feeds": True,
+            "overrides": {"allow_private": ["127.0.0.1/32"], "per_host_delay_s": 0.0},
+        }
         summaries, requests = [], []
         for edition in (1, 1, 2):
             server.set_edition(edition)

@@ -1,0 +1,304 @@
+"""Story clustering on the warehouse: :mod:`transforms.dedup` with DuckDB as its index.
+
+Articles without a current signature (new ones, or edited ones whose content hash moved) are
+picked up by :func:`dedup_pending`, so clustering is idempotent and catches up after a crash. A
+new article is matched against stored articles within ``window_days`` of its date, across all
+sources. An edited article gets a fresh signature but keeps its cluster: a version is not a
+new member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+import polars as pl
+
+from transforms import dedup
+
+__all__ = ["DedupCounts", "WarehouseIndex", "dedup_pending"]
+
+DEFAULT_WINDOW_DAYS = 14
+CHUNK = 1000
+
+
+class WarehouseIndex:
+    """:class:`transforms.dedup.DedupIndex` over ``article_bands`` / ``article_signatures``,
+    limited to articles dated within ``[since, until]``."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, since: datetime, until: datetime) -> None:
+        self.con = con
+        self.since = since
+        self.until = until
+
+    def candidates(self, band_keys: Collection[int]) -> Iterable[tuple[int, str]]:
+        if not band_keys:
+            return []
+        keys = pl.DataFrame({"band_key": list(band_keys)}, schema={"band_key": pl.Int64()})
+        self.con.register("wanted_bands", keys)
+        rows = self.con.execute(
+            """
+            select b.band_key, b.article_id
+            from article_bands b
+            join wanted_bands w using (band_key)
+            join articles a using (article_id)
+            where coalesce(a.published_at, a.first_seen_at) between ? and ?
+            """,
+            [self.since, self.until],
+        ).fetchall()
+        self.con.unregister("wanted_bands")
+        return [(int(key), str(article_id)) for key, article_id in rows]
+
+    def fetch(self, doc_ids: Collection[str]) -> Mapping[str, dedup.StoredDoc]:
+        if not doc_ids:
+            return {}
+        rows = self.con.execute(
+            """
+            select s.article_id, s.signature, s.n_shingles, a.cluster_id,
+                   coalesce(a.published_at, a.first_seen_at), s.boilerplate, a.text
+            from article_signatures s join articles a using (article_id)
+            where s.signature is not null and list_contains(?, s.article_id)
+            """,
+            [[int(d) for d in doc_ids]],
+        ).fetchall()
+        found = {}
+        for article_id, blob, n_shingles, cluster_id, when, boilerplate, text in rows:
+            found[str(article_id)] = dedup.StoredDoc(
+                doc_id=str(article_id),
+                signature=dedup.Signature.from_bytes(bytes(blob), n_shingles),
+                cluster_id=str(cluster_id if cluster_id is not None else article_id),
+                published_at=when,
+                # Exact verification needs the shingles; recomputing them from the stored text
+                # for the few candidates that pass the prefilter is cheaper than storing them.
+                shingles=dedup.shingle_set(text),
+                boilerplate=boilerplate,
+            )
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class DedupCounts:
+    clustered: int = 0  # new articles assigned a cluster
+    joined: int = 0  # of those, joined an existing story (a copy)
+    refreshed: int = 0  # edited articles whose signature was recomputed
+    matches: int = 0
+
+
+def dedup_pending(
+    con: duckdb.DuckDBPyConnection, now: datetime, window_days: int = DEFAULT_WINDOW_DAYS
+) -> DedupCounts:
+    """Cluster every article that has no signature yet; refresh edited articles' signatures."""
+    counts = DedupCounts()
+    while True:
+        pending = con.execute(
+            """
+            select a.article_id, a.text, coalesce(a.published_at, a.first_seen_at)
+            from articles a anti join article_signatures s using (article_id)
+            order by coalesce(a.published_at, a.first_seen_at), a.article_id
+            limit ?
+            """,
+            [CHUNK],
+        ).fetchall()
+        if not pending:
+            break
+        counts = _merge(counts, _cluster_chunk(con, pending, now, window_days))
+    stale = con.execute(
+        """
+        select a.article_id, a.text, a.content_hash from articles a
+        join article_signatures s using (article_id) where s.content_hash <> a.content_hash
+        """
+    ).fetchall()
+    if stale:
+        _refresh(con, stale, now)
+    return DedupCounts(counts.clustered, counts.joined, len(stale), counts.matches)
+
+
+def _merge(a: DedupCounts, b: DedupCounts) -> DedupCounts:
+    return DedupCounts(
+        a.clustered + b.clustered,
+        a.joined + b.joined,
+        a.refreshed + b.refreshed,
+        a.matches + b.matches,
+    )
+
+
+def _cluster_chunk(
+    con: duckdb.DuckDBPyConnection,
+    pending: list[tuple[int, str, datetime]],
+    now: datetime,
+    window_days: int,
+) -> DedupCounts:
+    window = timedelta(days=window_days)
+    dates = [when for _, _, when in pending]
+    index = WarehouseIndex(con, min(dates) - window, max(dates) + window)
+    docs = [dedup.Doc(str(article_id), text, when) for article_id, text, when in pending]
+    result = dedup.cluster(docs, index)
+    hashes = dict(
+        con.execute(
+            "select article_id, content_hash from articles where list_contains(?, article_id)",
+            [[article_id for article_id, _, _ in pending]],
+        ).fetchall()
+    )
+    signatures = pl.DataFrame(
+        [
+            {
+                "article_id": int(a.doc_id),
+                "content_hash": hashes[int(a.doc_id)],
+                "n_shingles": a.signature.n_shingles if a.signature else 0,
+                "signature": a.signature.to_bytes() if a.signature else None,
+                "boilerplate": a.boilerplate,
+                "cluster_id": int(a.cluster_id),
+            }
+            for a in result.assignments
+        ],
+        schema={
+            "article_id": pl.Int64(),
+            "content_hash": pl.String(),
+            "n_shingles": pl.Int32(),
+            "signature": pl.Binary(),
+            "boilerplate": pl.Boolean(),
+            "cluster_id": pl.Int64(),
+        },
+    )
+    bands = pl.DataFrame(
+        [
+            {"band_key": key, "article_id": int(a.doc_id)}
+            for a in result.assignments
+            if not a.boilerplate
+            for key in a.band_keys
+        ],
+        schema={"band_key": pl.Int64(), "article_id": pl.Int64()},
+    )
+    matches = pl.DataFrame(
+        [
+            {
+                "article_id": int(m.doc_id),
+                "other_article_id": int(m.other_id),
+                "jaccard": m.jaccard,
+                "containment": m.containment,
+                "exact": m.exact,
+            }
+            for m in result.matches
+        ],
+        schema={
+            "article_id": pl.Int64(),
+            "other_article_id": pl.Int64(),
+            "jaccard": pl.Float64(),
+            "containment": pl.Float64(),
+            "exact": pl.Boolean(),
+        },
+    )
+    relabels = pl.DataFrame(
+        [{"old": int(old), "new": int(new)} for old, new in result.relabels.items()],
+        schema={"old": pl.Int64(), "new": pl.Int64()},
+    )
+    flagged = [int(c) for c in result.boilerplate_clusters]
+    con.execute("begin transaction")
+    try:
+        con.register("new_signatures", signatures)
+        con.register("new_bands", bands)
+        con.register("new_matches", matches)
+        con.register("relabels", relabels)
+        con.execute(
+            """
+            insert into article_signatures (article_id, scheme, content_hash, n_shingles,
+                signature, boilerplate, computed_at)
+            select article_id, ?, content_hash, n_shingles, signature, boilerplate, ?
+            from new_signatures
+            on conflict do nothing
+            """,
+            [dedup.SCHEME, now],
+        )
+        con.execute("insert into article_bands select band_key, article_id from new_bands")
+        con.execute(
+            """
+            insert into cluster_matches select article_id, other_article_id, jaccard,
+                containment, exact, ? from new_matches on conflict do nothing
+            """,
+            [now],
+        )
+        # Merged or re-represented stored clusters first, then the new articles' own ids.
+        con.execute(
+            "update articles set cluster_id = r.new from relabels r "
+            "where articles.cluster_id = r.old"
+        )
+        con.execute(
+            "update articles set cluster_id = s.cluster_id from new_signatures s "
+            "where articles.article_id = s.article_id"
+        )
+        if flagged:
+            con.execute(
+                """
+                update article_signatures set boilerplate = true
+                where article_id in (select article_id from articles
+                                     where list_contains(?, cluster_id))
+                """,
+                [flagged],
+            )
+        affected = con.execute(
+            """
+            select distinct cluster_id from articles
+            where article_id in (select article_id from new_signatures)
+               or cluster_id in (select new from relabels)
+            union select old from relabels
+            """
+        ).fetchall()
+        _refresh_clusters(con, [row[0] for row in affected])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        for name in ("new_signatures", "new_bands", "new_matches", "relabels"):
+            con.unregister(name)
+    joined = sum(1 for a in result.assignments if not a.is_representative)
+    return DedupCounts(len(result.assignments), joined, 0, len(result.matches))
+
+
+def _refresh_clusters(con: duckdb.DuckDBPyConnection, cluster_ids: list[int]) -> None:
+    con.execute("delete from clusters where list_contains(?, cluster_id)", [cluster_ids])
+    con.execute(
+        """
+        insert into clusters
+        select cluster_id, count(*), count(distinct publisher_id), min(first_seen_at),
+               max(first_seen_at), min(published_at), max(published_at)
+        from articles where list_contains(?, cluster_id)
+        group by cluster_id
+        """,
+        [cluster_ids],
+    )
+
+
+def _refresh(
+    con: duckdb.DuckDBPyConnection, stale: list[tuple[int, str, str]], now: datetime
+) -> None:
+    """New signature and band keys for edited articles; their cluster stays as it is."""
+    computed = dedup.signatures([text for _, text, _ in stale])
+    con.execute("begin transaction")
+    try:
+        for (article_id, _, content_hash), sig in zip(stale, computed, strict=True):
+            con.execute(
+                """
+                update article_signatures set content_hash = ?, n_shingles = ?, signature = ?,
+                    computed_at = ? where article_id = ?
+                """,
+                [
+                    content_hash,
+                    sig.n_shingles if sig else 0,
+                    sig.to_bytes() if sig else None,
+                    now,
+                    article_id,
+                ],
+            )
+            con.execute("delete from article_bands where article_id = ?", [article_id])
+            if sig is not None:
+                con.executemany(
+                    "insert into article_bands values (?, ?)",
+                    [(key, article_id) for key in dedup.band_keys(sig)],
+                )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
