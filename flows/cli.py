@@ -339,6 +339,47 @@ def reextract(
     console.print(table)
 
 
+@app.command()
+def dedup(
+    file: Annotated[
+        Path, typer.Argument(help='JSON lines {"id", "text"[, "url", "published_at"]}.')
+    ],
+) -> None:
+    """Cluster texts into stories with the near-duplicate code the ingest flow uses; writes
+    one JSON line per input: {"id", "cluster_id", "similarity"}."""
+    from transforms.dedup import Doc, cluster_documents
+    from transforms.metadata import parse_datetime
+
+    docs: list[Doc] = []
+    seen: set[str] = set()
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {file}: {exc}") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            doc_id = str(item["id"])
+            text = item["text"]
+            if not isinstance(text, str):
+                raise TypeError("text must be a string")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise fail(f'{file}:{number}: expected {{"id", "text"}} ({exc})') from exc
+        if doc_id in seen:
+            raise fail(f"{file}:{number}: id {doc_id!r} appears twice")
+        seen.add(doc_id)
+        docs.append(Doc(doc_id, text, parse_datetime(item.get("published_at"))))
+    for result in cluster_documents(docs):
+        record = {
+            "id": result.doc_id,
+            "cluster_id": result.cluster_id,
+            "similarity": result.similarity,
+        }
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()

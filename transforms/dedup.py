@@ -93,12 +93,14 @@ __all__ = [
     "Clustering",
     "DedupIndex",
     "Doc",
+    "DocumentCluster",
     "Match",
     "MemoryIndex",
     "Signature",
     "StoredDoc",
     "band_keys",
     "cluster",
+    "cluster_documents",
     "estimate",
     "is_match",
     "is_unspaced",
@@ -882,3 +884,35 @@ class MemoryIndex:
 
     def cluster_of(self, doc_id: str) -> str:
         return self._docs[doc_id].cluster_id
+
+
+@dataclass(frozen=True)
+class DocumentCluster:
+    """Where one document of :func:`cluster_documents` ended up."""
+
+    doc_id: str
+    cluster_id: str
+    similarity: float | None  # containment of its best verified match; None: no match
+
+
+def cluster_documents(docs: Sequence[Doc], batch_size: int = 1000) -> list[DocumentCluster]:
+    """Cluster a whole collection in arrival batches against an in-memory index: the same
+    :func:`cluster` the ingest flow runs against the warehouse. Cluster ids are final (later
+    batches may relabel earlier clusters)."""
+    index = MemoryIndex()
+    best: dict[str, float] = {}
+    for start in range(0, len(docs), batch_size):
+        batch = list(docs[start : start + batch_size])
+        result = cluster(batch, index)
+        index.add_clustering(batch, result)
+        for match in result.matches:
+            for doc_id in (match.doc_id, match.other_id):
+                best[doc_id] = max(best.get(doc_id, 0.0), match.containment)
+    out = []
+    for doc in docs:
+        try:
+            cluster_id = index.cluster_of(doc.doc_id)
+        except KeyError:  # too short to sign: always its own story
+            cluster_id = doc.doc_id
+        out.append(DocumentCluster(doc.doc_id, cluster_id, best.get(doc.doc_id)))
+    return out

@@ -115,8 +115,15 @@ def canonical_url(url: str) -> str:
 
 
 def url_key(url: str) -> str:
-    """Fixed-width key of the canonical URL (hex SHA-256, first 24 chars)."""
-    return hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()[:24]
+    """Fixed-width identity of an article URL (hex SHA-256, first 24 chars).
+
+    Built from :func:`article_url`, so tracking parameters, AMP and mobile variants, index
+    pages and trailing slashes all give the same key, and from it without the scheme: the
+    http and https addresses of a page are one article.
+    """
+    folded = article_url(url)
+    scheme_free = folded.split("://", 1)[1] if "://" in folded else folded
+    return hashlib.sha256(scheme_free.encode("utf-8")).hexdigest()[:24]
 
 
 def host_of(url: str) -> str:
@@ -200,7 +207,7 @@ def article_url(url: str) -> str:
     (``/index.html``, ``/index.php``, ``/default.aspx``, …) and trailing slashes.
 
     The result is a comparison key, not always a fetchable address (``www.`` is dropped).
-    ``url_key`` keeps using :func:`canonical_url`: folding there would re-key stored articles."""
+    :func:`url_key` is built from it."""
     canonical = canonical_url(url)
     try:
         parts = urlsplit(canonical)

@@ -4,85 +4,13 @@ hand-written manifest, not from newsdesk."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pytest
 
-from flows.demo import DemoServer, Route, demo_data_dir, demo_publishers
-from flows.ingest import ingest
-from flows.sources import Publisher
-
-BROKEN = {
-    "500": "/broken/500.rss",
-    "html": "/broken/homepage.rss",
-    "truncated": "/broken/truncated.rss",
-    "with404": "/broken/with-404.rss",
-}
-MISSING_PAGE = "/harbor/2026/11/this-page-does-not-exist.html"
-
-
-@dataclass
-class DemoRuns:
-    db: Path
-    base: str
-    summaries: list[dict[str, Any]]
-    requests_per_run: list[list[tuple[str, dict[str, str]]]]
-
-
-def _broken_routes(base: str) -> dict[str, Route]:
-    site = demo_data_dir() / "site"
-    harbor_feed = (site / "harbor" / "feed.rss").read_bytes().replace(b"{{BASE}}", base.encode())
-    third_item = harbor_feed.index(
-        b"<item", harbor_feed.index(b"<item", harbor_feed.index(b"<item") + 1) + 1
-    )
-    truncated = harbor_feed[: third_item + 40]  # cut inside the third item
-    homepage = (site / "harbor" / "index.html").read_bytes()
-    with_404 = (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-        "<title>Broken links</title><link>http://x.example/</link>"
-        f"<item><title>Gone</title><link>{base}{MISSING_PAGE}</link><guid>gone-1</guid></item>"
-        "</channel></rss>"
-    ).encode()
-    xml = {"Content-Type": "application/rss+xml"}
-    return {
-        BROKEN["500"]: Route(500, b"Internal Server Error"),
-        BROKEN["html"]: Route(200, homepage, {"Content-Type": "text/html; charset=utf-8"}),
-        BROKEN["truncated"]: Route(200, truncated, xml),
-        BROKEN["with404"]: Route(200, with_404, xml),
-    }
-
-
-@pytest.fixture(scope="module")
-def demo_runs(
-    prefect_harness: None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[DemoRuns]:
-    """Three runs: edition 1 with broken sources, the same again, then edition 2."""
-    db = tmp_path_factory.mktemp("e2e") / "newsdesk.duckdb"
-    with DemoServer(edition=1) as server:
-        for path, route in _broken_routes(server.base_url).items():
-            server.add_route(path, route)
-        broken = Publisher(
-            name="Broken Feeds", feeds=[server.base_url + p for p in BROKEN.values()]
-        )
-        publishers = [*demo_publishers(server.base_url), broken]
-        params = {
-            "db": str(db),
-            "publishers": [p.model_dump() for p in publishers],
-            "all_feeds": True,
-            "overrides": {"allow_private": ["127.0.0.1/32"], "per_host_delay_s": 0.0},
-        }
-        summaries, requests = [], []
-        for edition in (1, 1, 2):
-            server.set_edition(edition)
-            before = len(server.requests)
-            summaries.append(ingest(**params))
-            requests.append(server.requests[before:])
-        yield DemoRuns(db, server.base_url, summaries, requests)
+from tests.flows.conftest import BROKEN, MISSING_PAGE, DemoRuns
 
 
 def _query(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -233,3 +161,81 @@ def test_edited_article_becomes_a_second_version(
     assert edited["changed_sentence"] not in versions[0][1]
     others = _query(demo_runs.db, "select count(*) from articles where version > 1")[0][0]
     assert others == 1
+
+
+def test_syndicated_stories_form_one_cluster_each(
+    demo_runs: DemoRuns, demo_manifest: list[dict[str, Any]]
+) -> None:
+    groups: dict[str, list[str]] = {}
+    for item in demo_manifest:
+        if item["syndication_group"]:
+            groups.setdefault(item["syndication_group"], []).append(demo_runs.base + item["path"])
+    assert len(groups) == 2
+    cluster_of = dict(_query(demo_runs.db, "select url, cluster_id from articles"))
+    assert all(cluster_id is not None for cluster_id in cluster_of.values())
+    for urls in groups.values():
+        assert len({cluster_of[url] for url in urls}) == 1, urls
+    syndicated = {cluster_of[url] for urls in groups.values() for url in urls}
+    others = [c for url, c in cluster_of.items() if c not in syndicated]
+    assert len(others) == len(set(others))  # every other article is a story of its own
+    rows = _query(demo_runs.db, "select articles, publishers from syndication order by 1")
+    assert rows == [(2, 2), (2, 2)]
+    stories = _query(demo_runs.db, "select count(*), sum(copies) from articles_clean")[0]
+    assert stories == (len(demo_manifest) - 2, 2)
+    sizes = _query(demo_runs.db, "select size from clusters where size > 1")
+    assert sorted(s[0] for s in sizes) == [2, 2]
+
+
+def test_edited_article_stays_one_story_member(
+    demo_runs: DemoRuns, demo_edition2_manifest: list[dict[str, Any]]
+) -> None:
+    (edited,) = demo_edition2_manifest
+    url = demo_runs.base + edited["path"]
+    article_id, cluster_id, content_hash = _query(
+        demo_runs.db,
+        "select article_id, cluster_id, content_hash from articles where url = ?",
+        [url],
+    )[0]
+    assert cluster_id == article_id
+    size = _query(demo_runs.db, "select size from clusters where cluster_id = ?", [cluster_id])
+    assert size == [(1,)]
+    signed = _query(
+        demo_runs.db,
+        "select content_hash from article_signatures where article_id = ?",
+        [article_id],
+    )
+    assert signed == [(content_hash,)]  # the signature follows the new version
+
+
+def test_removed_noise_is_kept_as_data(
+    demo_runs: DemoRuns, demo_manifest: list[dict[str, Any]]
+) -> None:
+    for item in demo_manifest[:12]:
+        url = demo_runs.base + item["path"]
+        captions = {
+            r[0]
+            for r in _query(
+                demo_runs.db,
+                "select i.caption from images i join articles a using (article_id) where a.url = ?",
+                [url],
+            )
+        }
+        credits = {
+            r[0]
+            for r in _query(
+                demo_runs.db,
+                "select i.credit from images i join articles a using (article_id) where a.url = ?",
+                [url],
+            )
+        }
+        assert set(item["captions"]) <= captions, item["path"]
+        assert set(item["credits"]) <= credits, item["path"]
+        text = _query(demo_runs.db, "select text from articles where url = ?", [url])[0][0]
+        for noise in item["noise"]:
+            assert noise not in text, (item["path"], noise)
+    rules = dict(_query(demo_runs.db, "select rule, count(*) from removed_spans group by all"))
+    assert rules.get("dom.related", 0) + rules.get("dom.link_list", 0) > 0
+    related = _query(demo_runs.db, "select count(*) from links where kind = 'related'")[0][0]
+    assert related >= len(demo_manifest)
+    raw = _query(demo_runs.db, "select count(*) from raw_pages")[0][0]
+    assert raw >= len(demo_manifest)

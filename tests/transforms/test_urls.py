@@ -137,3 +137,18 @@ def test_prefer_canonical_ignores_other_sites_home_pages_and_junk() -> None:
     assert prefer_canonical("https://portal.com/", "https://www.portal.com/", None) == (
         "https://portal.com/"
     )
+
+
+def test_url_key_folds_amp_mobile_scheme_and_index_variants() -> None:
+    from transforms.urls import url_key as key
+
+    base = key("https://www.example.com/news/story.html")
+    for variant in (
+        "http://example.com/news/story.html?utm_source=rss",
+        "https://amp.example.com/news/story.html",
+        "https://m.example.com/news/story.html#comments",
+        "https://www.example.com/news/story.amp.html",
+        "https://www.example.com/amp/news/story.html",
+    ):
+        assert key(variant) == base, variant
+    assert key("https://www.example.com/news/other.html") != base
