@@ -451,9 +451,26 @@ def sources(
     sources_file: Annotated[
         Path, typer.Option("--sources", envvar="NEWSDESK_SOURCES", help="Sources TOML file.")
     ] = Path("deploy/sources.toml"),
+    health: Annotated[
+        bool,
+        typer.Option(
+            "--health",
+            help="Per feed: last success, failures in a row, next check, last error, 304 ratio.",
+        ),
+    ] = False,
     output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
     """Publishers and feeds — from the sources file and the warehouse — with their last status."""
+    if health:
+        _query_and_print(
+            db,
+            "select publisher, feed_url, last_success_at, consecutive_failures as failures, "
+            "next_check_at, next_check_reason as why, last_error_class, last_error, "
+            "not_modified_ratio, new_articles_last_day, usual_articles_per_day, retired_at "
+            "from source_health order by consecutive_failures desc, publisher, feed_url",
+            output,
+        )
+        return
     from flows.sources import Publisher, SourcesError, load_sources
     from warehouse.db import WarehouseError, connect
 
