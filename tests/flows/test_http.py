@@ -15,7 +15,6 @@ from typing import Any
 
 import brotli
 import pytest
-from loopback import Loopback, Request, Routes, respond, send_head
 
 from flows.demo import DemoServer, Route
 from flows.http import TRANSIENT_ERROR_CLASSES, Fetcher
@@ -23,6 +22,7 @@ from flows.netguard import IPAddress, Resolver, parse_networks
 from flows.politeness import HostLimiter
 from flows.settings import Settings
 from flows.transport import GuardedTransport
+from tests.flows.loopback import Loopback, Request, Routes, respond, send_head
 
 
 def local(**overrides: Any) -> Settings:

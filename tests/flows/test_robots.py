@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from loopback import Loopback, Request, Routes, respond
 
 from flows.http import TRANSIENT_ERROR_CLASSES, Fetcher, HttpResult
 from flows.politeness import HostLimiter
 from flows.robots import MemoryRobotsStore, RobotsPolicy, RobotsRecord, origin_of
 from flows.settings import Settings
+from tests.flows.loopback import Loopback, Request, Routes, respond
 
 ROBOTS = b"""\
 User-agent: *
