@@ -77,8 +77,6 @@ class _RichReporter:
 
 
 def _run_ingest(db: Path, **params: Any) -> dict[str, Any]:
-    from prefect.task_runners import ThreadPoolTaskRunner
-
     from flows import progress
     from flows.ingest import ingest
     from flows.settings import Settings
@@ -87,7 +85,10 @@ def _run_ingest(db: Path, **params: Any) -> dict[str, Any]:
 
     settings = Settings()
     _preflight(db, params.get("sources"))
-    task_runner: Any = ThreadPoolTaskRunner(max_workers=settings.concurrency)
+    from flows.runners import build_task_runner
+
+    runner_name = params.pop("task_runner", None) or settings.task_runner
+    task_runner: Any = build_task_runner(runner_name, settings.concurrency)
     runner = ingest.with_options(task_runner=task_runner)
     columns = (
         TextColumn("{task.description:>6}"),
@@ -173,11 +174,19 @@ def ingest(
         bool, typer.Option("--all", help="Fetch every feed now, not only those that are due.")
     ] = False,
     allow_private: AllowPrivateOption = None,
+    task_runner: Annotated[
+        str | None,
+        typer.Option("--task-runner", help="threads (default) or processes (all cores)."),
+    ] = None,
     output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
     """Fetch the due feeds, their new article pages, and load clean articles into the warehouse."""
     params: dict[str, Any] = {"feeds": list(feed)} if feed else {"sources": str(sources)}
     params["all_feeds"] = all_feeds
+    if task_runner:
+        if task_runner not in ("threads", "processes"):
+            raise typer.BadParameter("--task-runner must be threads or processes")
+        params["task_runner"] = task_runner
     if allow_private:
         params["overrides"] = {"allow_private": list(allow_private)}
     summary = _run_ingest(db, **params)
@@ -378,6 +387,24 @@ def dedup(
             "similarity": result.similarity,
         }
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def capture(
+    fetch_id: Annotated[int, typer.Argument(help="fetches.fetch_id of the response.")],
+    db: DbOption = DEFAULT_DB,
+    body: Annotated[bool, typer.Option("--body", help="Print only the body.")] = False,
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Print a stored response (status, headers, body) from the WARC captures."""
+    from flows.capture_cli import show_capture
+    from flows.settings import Settings
+
+    code = show_capture(
+        db, fetch_id, body_only=body, output=output.value, captures_dir=Settings().captures_dir
+    )
+    if code:
+        raise typer.Exit(code)
 
 
 def _jsonable(value: Any) -> Any:

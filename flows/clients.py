@@ -12,25 +12,41 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from flows.captures import CaptureError, CaptureRef, CaptureWriter
 from flows.http import Fetcher, HttpResult
 from flows.robots import MemoryRobotsStore, RobotsPolicy, RobotsRecord
 from flows.settings import Settings
 
-__all__ = ["RunClient", "close_run_client", "open_run_client", "run_fetcher"]
+__all__ = ["RunClient", "close_run_client", "open_run_client", "run_client"]
 
 
 @dataclass
 class RunClient:
     fetcher: Fetcher
     store: MemoryRobotsStore
-    robots_fetches: list[HttpResult] = field(default_factory=list)
+    captures: CaptureWriter | None = None
+    robots_fetches: list[tuple[HttpResult, CaptureRef | None]] = field(default_factory=list)
+    capture_errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record_robots_fetch(self, result: HttpResult) -> None:
-        with self.lock:
-            self.robots_fetches.append(result)
+    def capture(self, result: HttpResult, kind: str) -> CaptureRef | None:
+        """Write ``result`` to the run's WARC captures; a failing disk costs the capture, not
+        the fetch (the error is kept for the run's log)."""
+        if self.captures is None:
+            return None
+        try:
+            return self.captures.write(result, kind)
+        except CaptureError as exc:
+            with self.lock:
+                self.capture_errors.append(f"{result.url}: {exc}")
+            return None
 
-    def drain_robots_fetches(self) -> list[HttpResult]:
+    def record_robots_fetch(self, result: HttpResult) -> None:
+        ref = self.capture(result, "robots")
+        with self.lock:
+            self.robots_fetches.append((result, ref))
+
+    def drain_robots_fetches(self) -> list[tuple[HttpResult, CaptureRef | None]]:
         with self.lock:
             drained, self.robots_fetches = self.robots_fetches, []
         return drained
@@ -43,11 +59,17 @@ _lock = threading.Lock()
 def open_run_client(
     run_id: str, settings: Settings, robots_records: list[RobotsRecord] | None = None
 ) -> RunClient:
+    """The run's client; captures go to ``settings.captures_dir`` when it is set."""
     store = MemoryRobotsStore()
     for record in robots_records or []:
         store.put(record)
     fetcher = Fetcher(settings)
-    client = RunClient(fetcher, store)
+    captures = (
+        CaptureWriter(settings.captures_dir, rotate_bytes=settings.capture_rotate_bytes)
+        if settings.captures_dir is not None
+        else None
+    )
+    client = RunClient(fetcher, store, captures)
     fetcher.robots = RobotsPolicy(
         fetcher, ttl_s=settings.robots_ttl_s, store=store, on_fetch=client.record_robots_fetch
     )
@@ -56,14 +78,14 @@ def open_run_client(
     return client
 
 
-def run_fetcher(run_id: str, settings: Settings) -> Fetcher:
-    """The run's shared Fetcher; a task in another process (process or Dask runners) builds
-    its own the first time, with its own limiter and robots cache."""
+def run_client(run_id: str, settings: Settings) -> RunClient:
+    """The run's shared client; a task in another process (process or Dask runners) builds
+    its own the first time, with its own limiter, robots cache and capture files."""
     with _lock:
         client = _clients.get(run_id)
     if client is None:
         client = open_run_client(run_id, settings)
-    return client.fetcher
+    return client
 
 
 def close_run_client(run_id: str) -> RunClient | None:
@@ -71,4 +93,6 @@ def close_run_client(run_id: str) -> RunClient | None:
         client = _clients.pop(run_id, None)
     if client is not None:
         client.fetcher.close()
+        if client.captures is not None:
+            client.captures.close()
     return client

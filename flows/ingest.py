@@ -27,8 +27,9 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
 
 from flows import progress
-from flows.clients import close_run_client, open_run_client, run_fetcher
-from flows.http import Fetcher, HttpResult
+from flows.captures import CaptureRef, captures_root
+from flows.clients import RunClient, close_run_client, open_run_client, run_client
+from flows.http import HttpResult
 from flows.robots import RobotsRecord
 from flows.settings import Settings
 from flows.sources import Publisher, adhoc_sources, load_sources, source_rows
@@ -88,9 +89,13 @@ class PageJob:
     feed_title: str | None
 
 
-def _fetch_log(result: HttpResult, kind: str, **overrides: Any) -> FetchLog:
+def _fetch_log(
+    result: HttpResult, kind: str, capture: CaptureRef | None = None, **overrides: Any
+) -> FetchLog:
     """The fetch row for ``result``; ``overrides`` set or replace fields (e.g. a parse error)."""
     fields: dict[str, Any] = {
+        "warc_path": capture.path if capture else None,
+        "warc_offset": capture.offset if capture else None,
         "url": result.url,
         "kind": kind,
         "requested_at": result.requested_at,
@@ -117,18 +122,18 @@ def _robots_decision(result: HttpResult) -> str:
     return "allowed"
 
 
-def fetch_feed(fetcher: Fetcher, job: FeedJob, policy: PollPolicy) -> FeedOutcome:
-    """Fetch and parse one feed and decide when to look again; every outcome is a value.
-
-    Feeds are fetched whatever robots.txt says: the publisher lists them for readers.
+def fetch_feed(client: RunClient, job: FeedJob, policy: PollPolicy) -> FeedOutcome:
+    """Fetch, capture and parse one feed and decide when to look again; every outcome is a
+    value. Feeds are fetched whatever robots.txt says: the publisher lists them for readers.
     """
-    result = fetcher.get(
+    result = client.fetcher.get(
         job.url,
         etag=job.etag if job.conditional else None,
         last_modified=job.last_modified if job.conditional else None,
         accept=FEED_ACCEPT,
         respect_robots=False,
     )
+    capture = client.capture(result, "feed")
     parsed = None
     overrides: dict[str, Any] = {"feed_id": job.feed_id}
     if not result.error_class and not result.not_modified:
@@ -138,7 +143,7 @@ def fetch_feed(fetcher: Fetcher, job: FeedJob, policy: PollPolicy) -> FeedOutcom
             "error_class": parsed.error_class,
             "error": parsed.error,
         }
-    fetch = _fetch_log(result, "feed", **overrides)
+    fetch = _fetch_log(result, "feed", capture, **overrides)
     now = datetime.now(UTC)
     hints = header_hints(result.headers, now)
     signals = FeedSignals(
@@ -171,12 +176,12 @@ def fetch_feeds(
 ) -> list[FeedOutcome]:
     """All due feeds of one host, one after another."""
     logger = get_run_logger()
-    fetcher = run_fetcher(run_id, settings)
+    client = run_client(run_id, settings)
     policy = PollPolicy(interval_s=settings.poll_interval_s)
     outcomes = []
     for job in jobs:
         try:
-            outcome = fetch_feed(fetcher, job, policy)
+            outcome = fetch_feed(client, job, policy)
         except Exception as exc:  # a bug must not take the host's other feeds down
             logger.exception("feed %s: unexpected error", job.url)
             failed = FetchLog(
@@ -199,9 +204,11 @@ def fetch_feeds(
     return outcomes
 
 
-def fetch_page(fetcher: Fetcher, job: PageJob) -> PageResult:
-    result = fetcher.get(job.url, accept=PAGE_ACCEPT)
+def fetch_page(client: RunClient, job: PageJob) -> PageResult:
+    result = client.fetcher.get(job.url, accept=PAGE_ACCEPT)
+    capture = client.capture(result, "page")
     common: dict[str, Any] = {
+        "capture": capture,
         "feed_id": job.feed_id,
         "url_key": job.url_key,
         "robots_decision": _robots_decision(result),
@@ -217,8 +224,9 @@ def fetch_page(fetcher: Fetcher, job: PageJob) -> PageResult:
         feed_published_at=job.feed_published_at,
         feed_title=job.feed_title,
     )
-    # Kept compressed so `newsdesk reextract` can run a newer extractor without fetching again.
-    raw = zlib.compress(result.body, 6) if result.body else None
+    # `newsdesk reextract` reads the WARC capture; only when writing it failed is the body kept
+    # in the warehouse instead (compressed).
+    raw = zlib.compress(result.body, 6) if result.body and capture is None else None
     if isinstance(extracted, Dropped):
         fetch = _fetch_log(
             result,
@@ -241,11 +249,11 @@ def fetch_pages(
 ) -> list[PageResult]:
     """A batch of article pages of one host: fetch, then extract each."""
     logger = get_run_logger()
-    fetcher = run_fetcher(run_id, settings)
+    client = run_client(run_id, settings)
     results = []
     for job in jobs:
         try:
-            result = fetch_page(fetcher, job)
+            result = fetch_page(client, job)
         except Exception as exc:  # one bad page must not lose the batch
             logger.exception("page %s: unexpected error", job.url)
             result = PageResult(
@@ -331,6 +339,10 @@ def ingest(
     """
     logger = get_run_logger()
     settings = Settings(**(overrides or {}))
+    # Resolved here, where the warehouse path is known, so tasks in other processes agree.
+    settings = settings.model_copy(
+        update={"captures_dir": captures_root(db, settings.captures_dir)}
+    )
     if publishers:
         configured = [Publisher.model_validate(p) for p in publishers]
     elif feeds:
@@ -412,7 +424,9 @@ def _close_client(db: str, run_id: str) -> None:
     client = close_run_client(run_id)
     if client is None:
         return
-    fetches = [_fetch_log(r, "robots") for r in client.drain_robots_fetches()]
+    fetches = [_fetch_log(r, "robots", ref) for r, ref in client.drain_robots_fetches()]
+    for problem in client.capture_errors:
+        get_run_logger().warning("capture not written: %s", problem)
     records = [(r.origin, r.body, r.status, r.fetched_at) for r in client.store.records()]
     with open_warehouse(db) as con:
         load.store_robots(con, run_id, fetches_frame(fetches), records)

@@ -17,7 +17,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows import progress
+from flows.captures import CaptureError, captures_root, read_capture
 from flows.ingest import open_warehouse
+from flows.settings import Settings
 from transforms.extract import extract_article
 from transforms.frames import PageResult, article_frames, fetches_frame
 from transforms.records import Dropped, FetchLog
@@ -29,22 +31,38 @@ __all__ = ["StoredPage", "reextract", "select_stored_pages"]
 BATCH_SIZE = 50
 
 
-StoredPage = tuple[int, str, str, int | None, int | None, str | None, datetime, bytes]
-"""(fetch_id, url_key, url, feed_id, publisher_id, content_type, fetched_at, zlib body)"""
+StoredPage = tuple[
+    int,
+    str,
+    str,
+    int | None,
+    int | None,
+    str | None,
+    datetime,
+    bytes | None,
+    str | None,
+    int | None,
+]
+"""(fetch_id, url_key, url, feed_id, publisher_id, content_type, fetched_at, zlib body or None,
+warc_path, warc_offset)"""
 
 
 def select_stored_pages(
     con: Any, since: datetime | None, publisher: str | None
 ) -> list[StoredPage]:
-    """Articles with a stored raw page, optionally first seen since a date / of one publisher."""
+    """Articles whose page is stored (a WARC capture, or a body in ``raw_pages``), optionally
+    first seen since a date / of one publisher."""
     rows = con.execute(
         """
-        select r.fetch_id, a.url_key, a.url, a.feed_id, a.publisher_id, r.content_type,
-               r.fetched_at, r.body
+        select f.fetch_id, a.url_key, a.url, a.feed_id, a.publisher_id,
+               coalesce(r.content_type, f.content_type), f.requested_at, r.body,
+               f.warc_path, f.warc_offset
         from articles a
-        join raw_pages r on r.fetch_id = a.fetch_id
-        left join publishers p using (publisher_id)
-        where ($since is null or a.first_seen_at >= $since)
+        join fetches f on f.fetch_id = a.fetch_id
+        left join raw_pages r on r.fetch_id = a.fetch_id
+        left join publishers p on p.publisher_id = a.publisher_id
+        where (r.body is not null or f.warc_path is not null)
+          and ($since is null or a.first_seen_at >= $since)
           and ($publisher is null or p.name = $publisher)
         order by a.article_id
         """,
@@ -53,13 +71,27 @@ def select_stored_pages(
     return [tuple(row) for row in rows]
 
 
+def _page_bytes(page: StoredPage, captures: str) -> bytes:
+    body, warc_path, warc_offset = page[7], page[8], page[9]
+    if warc_path is not None and warc_offset is not None:
+        return read_capture(captures, warc_path, warc_offset).body
+    if body is None:
+        raise CaptureError(f"fetch {page[0]}: no capture and no stored body")
+    return zlib.decompress(body)
+
+
 @task(name="reextract-batch", cache_policy=NO_CACHE)
-def reextract_batch(pages: list[StoredPage]) -> list[PageResult]:
+def reextract_batch(pages: list[StoredPage], captures: str) -> list[PageResult]:
+    logger = get_run_logger()
     results = []
-    for fetch_id, key, url, feed_id, publisher_id, content_type, fetched_at, body in pages:
-        extracted = extract_article(
-            zlib.decompress(body), url, content_type=content_type, fetched_at=fetched_at
-        )
+    for page in pages:
+        fetch_id, key, url, feed_id, publisher_id, content_type, fetched_at = page[:7]
+        try:
+            data = _page_bytes(page, captures)
+        except CaptureError as exc:
+            logger.warning("fetch %s (%s): capture unreadable: %s", fetch_id, url, exc)
+            data = b""
+        extracted = extract_article(data, url, content_type=content_type, fetched_at=fetched_at)
         fetch = FetchLog(url=url, kind="page", requested_at=fetched_at, url_key=key)
         article = None if isinstance(extracted, Dropped) else extracted
         results.append(PageResult(fetch, article, key, feed_id, publisher_id, fetch_id=fetch_id))
@@ -76,6 +108,7 @@ def reextract(
     """Re-extract stored pages (all, or first seen ``since`` / of one ``publisher``)."""
     logger = get_run_logger()
     run_id = str(flow_run.id or uuid.uuid4())
+    captures = str(captures_root(db, Settings().captures_dir))
     with open_warehouse(db) as con:
         migrate(con)
         load.start_run(con, run_id, "reextract", datetime.now(UTC))
@@ -84,7 +117,7 @@ def reextract(
     progress.add_total("pages", len(pages))
     try:
         futures = [
-            reextract_batch.submit(pages[start : start + BATCH_SIZE])
+            reextract_batch.submit(pages[start : start + BATCH_SIZE], captures)
             for start in range(0, len(pages), BATCH_SIZE)
         ]
         for future in futures:

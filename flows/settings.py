@@ -7,6 +7,7 @@ Every field can be set from the environment with the ``NEWSDESK_`` prefix, e.g.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,8 +55,17 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(
         900.0, description="Floor between two polls of a healthy feed (server hints may raise it)."
     )
+    task_runner: Literal["threads", "processes"] = Field(
+        "threads", description="threads, or processes to use every core for extraction."
+    )
     concurrency: int = Field(8, description="Task-runner threads: hosts fetched at once.")
     page_batch_size: int = Field(25, description="Pages per Prefect task (per host).")
+    captures_dir: Path | None = Field(
+        None, description="Folder of the raw WARC captures. None: captures/ beside the warehouse."
+    )
+    capture_rotate_bytes: int = Field(
+        100_000_000, gt=0, description="A capture file is closed once it reaches this size."
+    )
 
     @property
     def effective_user_agent(self) -> str:

@@ -43,6 +43,8 @@ FETCH_SCHEMA: dict[str, pl.DataType] = {
     "robots_decision": pl.String(),
     "redirects": pl.String(),
     "retry_after_s": pl.Float64(),
+    "warc_path": pl.String(),
+    "warc_offset": pl.Int64(),
 }
 
 ENTRY_SCHEMA: dict[str, pl.DataType] = {

@@ -161,6 +161,8 @@ class FetchLog:
     robots_decision: str | None = None
     redirects: str | None = None  # "301 https://…; 308 https://…"
     retry_after_s: float | None = None
+    warc_path: str | None = None  # capture file, relative to the captures folder
+    warc_offset: int | None = None
 
     @property
     def not_modified(self) -> bool:

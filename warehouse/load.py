@@ -57,7 +57,7 @@ RUN_COUNTERS = (
 _FETCH_COLUMNS = (
     "fetch_id, run_id, feed_id, url, url_key, final_url, kind, requested_at, status, bytes, "
     "elapsed_ms, content_type, charset, charset_source, error_class, error, drop_reason, "
-    "robots_decision, redirects, retry_after_s"
+    "robots_decision, redirects, retry_after_s, warc_path, warc_offset"
 )
 
 

@@ -237,5 +237,32 @@ def test_removed_noise_is_kept_as_data(
     assert rules.get("dom.related", 0) + rules.get("dom.link_list", 0) > 0
     related = _query(demo_runs.db, "select count(*) from links where kind = 'related'")[0][0]
     assert related >= len(demo_manifest)
-    raw = _query(demo_runs.db, "select count(*) from raw_pages")[0][0]
-    assert raw >= len(demo_manifest)
+    captured = _query(
+        demo_runs.db,
+        "select count(*) from fetches where kind in ('page', 'feed') and warc_path is not null",
+    )[0][0]
+    assert captured >= len(demo_manifest) + 3
+
+
+def test_every_response_is_captured_and_reads_back(
+    demo_runs: DemoRuns, demo_manifest: list[dict[str, Any]]
+) -> None:
+    from flows.captures import captures_root, read_capture
+    from flows.demo import demo_data_dir
+
+    item = demo_manifest[0]
+    warc_path, warc_offset, status = _query(
+        demo_runs.db,
+        "select warc_path, warc_offset, status from fetches where kind = 'page' and url = ?",
+        [demo_runs.base + item["path"]],
+    )[0]
+    capture = read_capture(captures_root(demo_runs.db), warc_path, warc_offset)
+    served = (demo_data_dir() / "site" / item["path"].lstrip("/")).read_bytes()
+    assert capture.body == served.replace(b"{{BASE}}", demo_runs.base.encode())
+    assert capture.status == status == 200
+    missing = _query(
+        demo_runs.db,
+        "select count(*) from fetches where status is not null and warc_path is null "
+        "and error_class is null",
+    )[0][0]
+    assert missing == 0

@@ -16,6 +16,8 @@ def test_reextract_restores_tampered_text_as_a_new_version(
 ) -> None:
     db = tmp_path / "copy.duckdb"
     shutil.copy(demo_runs.db, db)
+    # The pages live in the WARC captures beside the warehouse: the data folder moves whole.
+    shutil.copytree(demo_runs.db.parent / "captures", tmp_path / "captures")
     con = duckdb.connect(str(db))
     article_id, text, version = con.execute(
         "select article_id, text, version from articles a join publishers p using (publisher_id)"
