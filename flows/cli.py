@@ -444,12 +444,47 @@ def _query_and_print(db: Path, query: str, output: OutputFormat) -> None:
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="One SQL statement, run read-only.")],
+    query: Annotated[
+        str | None, typer.Argument(help="One SQL statement, run read-only; none: a prompt.")
+    ] = None,
     db: DbOption = DEFAULT_DB,
     output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
-    """Run a read-only SQL query on the warehouse (waits while an ingest batch holds the file)."""
-    _query_and_print(db, query, output)
+    """Run a read-only SQL query on the warehouse (waits while an ingest batch holds the file).
+
+    Without a query, reads statements from a prompt (end each with ';', quit with Ctrl-D);
+    each statement opens the warehouse anew, so an ingest can write between them.
+    """
+    if query is not None:
+        _query_and_print(db, query, output)
+        return
+    _prompt(db, output)
+
+
+def _prompt(db: Path, output: OutputFormat) -> None:
+    interactive = sys.stdin.isatty()
+    buffer: list[str] = []
+    while True:
+        if interactive:
+            sys.stderr.write("newsdesk> " if not buffer else "      ...> ")
+            sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            break
+        buffer.append(line)
+        statement = "".join(buffer).strip()
+        if not statement.endswith(";"):
+            continue
+        buffer.clear()
+        if statement.rstrip(";").strip():
+            try:
+                _query_and_print(db, statement, output)
+            except typer.Exit:
+                if not interactive:
+                    raise  # scripted input: stop at the first error, with its exit code
+    leftover = "".join(buffer).strip()
+    if leftover:
+        _query_and_print(db, leftover, output)
 
 
 @app.command()

@@ -133,3 +133,12 @@ def test_user_errors_exit_1_before_any_work(tmp_path: Path) -> None:
     assert "newsdesk ingest" in absent.output
     usage = runner.invoke(app, ["sql"])
     assert usage.exit_code == 2
+
+
+def test_sql_prompt_reads_statements_from_stdin(demo_db: Path) -> None:
+    script = "select count(*) as n from articles;\nselect 'a;b' as s\n;\n"
+    result = runner.invoke(app, ["sql", "--db", str(demo_db), "--format", "csv"], input=script)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "n" and int(lines[1]) >= 30
+    assert lines[2:] == ["s", "a;b"]
