@@ -44,8 +44,10 @@ format: setup ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: setup ## Benchmarks against the reference tools (needs ../shared/corpus)
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+BENCHMARKS := $(filter-out benchmarks/common.py benchmarks/__init__.py,$(wildcard benchmarks/*.py))
+
+bench: setup ## Benchmarks against the reference tools (needs ../shared/corpus); results in benchmarks/results/
+	@for script in $(BENCHMARKS); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean: ## Remove the venv, caches and the demo warehouse
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data
