@@ -24,7 +24,7 @@ from transforms.metadata import (
 )
 from transforms.records import Dropped, DropReason, ExtractedArticle
 from transforms.text import content_hash, tidy_text, word_count
-from transforms.urls import canonical_url
+from transforms.urls import article_url, canonical_url, prefer_canonical, resolve
 
 __all__ = ["EXTRACTOR_VERSION", "MAX_HTML_CHARS", "MIN_WORDS", "extract_article"]
 
@@ -123,6 +123,23 @@ def _section_front(meta: PageMetadata, headline_links: int, body: str) -> str | 
             f"{longest} words, no article markup)"
         )
     return None
+
+
+def _page_canonical(url: str, meta: PageMetadata) -> str:
+    """The page's own canonical address (``rel=canonical``, else ``og:url``) when it is on the
+    same site and sensible (see :func:`transforms.urls.prefer_canonical`), else the URL we
+    fetched; in canonical spelling, and still fetchable."""
+    rel = meta.canonical_url if meta.canonical_url != meta.og_url else None
+    chosen = prefer_canonical(url, rel, meta.og_url)
+    for candidate in (rel, meta.og_url):
+        if candidate:
+            try:
+                resolved = resolve(url, candidate)
+            except ValueError:
+                continue
+            if article_url(resolved) == chosen:
+                return canonical_url(resolved)
+    return canonical_url(url)
 
 
 def _strip_title_line(text: str, title: str | None) -> str:
@@ -230,7 +247,7 @@ def extract_article(
         language_source = None
     return ExtractedArticle(
         url=base_url,
-        canonical_url=canonical_url(base_url) if base_url else "",
+        canonical_url=_page_canonical(base_url, meta) if base_url else "",
         title=title,
         text=body,
         language=language,

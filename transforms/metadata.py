@@ -48,7 +48,8 @@ class PageMetadata:
     description: str | None = None
     is_accessible_for_free: bool | None = None
     html_lang: str | None = None
-    canonical_url: str | None = None
+    canonical_url: str | None = None  # <link rel="canonical">, else og:url
+    og_url: str | None = None
     og_type: str | None = None
     jsonld_types: tuple[str, ...] = ()
     has_article_jsonld: bool = False
@@ -210,6 +211,7 @@ def read_page_metadata(tree: Any, fetched_at: datetime | None = None) -> PageMet
         is_accessible_for_free=free,
         html_lang=str(lang[0]).strip().lower() or None if lang else None,
         canonical_url=str(canonical[0]).strip() if canonical and canonical[0] else None,
+        og_url=_meta(tree, "og:url"),
         og_type=(_meta(tree, "og:type") or "").lower() or None,
         jsonld_types=tuple(dict.fromkeys(seen_types)),
         has_article_jsonld=article is not None and _types(article) != {"webpage"},

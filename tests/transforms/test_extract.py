@@ -88,3 +88,24 @@ def test_too_large_page_is_dropped() -> None:
     result = extract_article(page, "https://x.example/big")
     assert isinstance(result, Dropped)
     assert result.reason is DropReason.TOO_LARGE
+
+
+def test_canonical_url_comes_from_the_page_when_on_the_same_site() -> None:
+    body = "<p>" + "The council voted on the harbor plan after a long debate. " * 10 + "</p>"
+
+    def canonical(link: str) -> str:
+        page = (
+            f"<html><head><link rel='canonical' href='{link}'></head>"
+            f"<body><article>{body}</article></body></html>"
+        )
+        result = extract_article(page, "https://m.site.example/amp/news/story.html?utm_source=x")
+        assert isinstance(result, ExtractedArticle)
+        return result.canonical_url
+
+    assert canonical("https://www.site.example/news/story.html") == (
+        "https://www.site.example/news/story.html"
+    )
+    # Another site's canonical (a syndication partner) and a home-page canonical are ignored.
+    fetched = "https://m.site.example/amp/news/story.html"
+    assert canonical("https://other.example/x.html") == fetched
+    assert canonical("/") == fetched
