@@ -12,7 +12,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: help setup demo test check lint typecheck format bench clean
+.PHONY: help setup demo test check lint typecheck format bench serve serve-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -48,6 +48,12 @@ BENCHMARKS := $(filter-out benchmarks/common.py benchmarks/__init__.py,$(wildcar
 
 bench: setup ## Benchmarks against the reference tools (needs ../shared/corpus); results in benchmarks/results/
 	@for script in $(BENCHMARKS); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+serve: setup ## Start a local Prefect server, worker and the scheduled deployments (stop: make serve-stop)
+	$(BIN)/newsdesk serve
+
+serve-stop: ## Stop what `make serve` started
+	$(BIN)/newsdesk serve --stop
 
 clean: ## Remove the venv, caches and the demo warehouse
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data

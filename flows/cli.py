@@ -322,8 +322,10 @@ def reextract(
     ] = None,
     publisher: Annotated[str | None, typer.Option(help="Only this publisher's articles.")] = None,
 ) -> None:
-    """Run the current extractor again on stored pages (no fetching); changed text becomes a
-    new version."""
+    """Run the current extractor again on stored pages, without fetching.
+
+    Changed text becomes a new version; the extractor version is recorded on each article.
+    """
     from flows import progress
     from flows.reextract import reextract as reextract_flow
     from warehouse.db import WarehouseError, connect
@@ -354,8 +356,10 @@ def dedup(
         Path, typer.Argument(help='JSON lines {"id", "text"[, "url", "published_at"]}.')
     ],
 ) -> None:
-    """Cluster texts into stories with the near-duplicate code the ingest flow uses; writes
-    one JSON line per input: {"id", "cluster_id", "similarity"}."""
+    """Cluster texts into stories with the near-duplicate code the ingest flow uses.
+
+    Writes one JSON line per input: {"id", "cluster_id", "similarity"}.
+    """
     from transforms.dedup import Doc, cluster_documents
     from transforms.metadata import parse_datetime
 
@@ -592,6 +596,11 @@ def _print_rows(names: list[str], rows: list[list[Any]], output: OutputFormat) -
         for r in rows:
             table.add_row(*("" if v is None else str(_jsonable(v)) for v in r))
         console.print(table)
+
+
+from flows.ops_cli import register as register_ops_commands  # noqa: E402  (needs `app`)
+
+register_ops_commands(app)
 
 
 def main() -> None:

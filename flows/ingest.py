@@ -30,6 +30,7 @@ from flows import progress
 from flows.captures import CaptureRef, captures_root
 from flows.clients import RunClient, close_run_client, open_run_client, run_client
 from flows.http import HttpResult
+from flows.reporting import emit_health_events, publish_run_report, run_report_data
 from flows.robots import RobotsRecord
 from flows.settings import Settings
 from flows.sources import Publisher, adhoc_sources, load_sources, source_rows
@@ -338,6 +339,8 @@ def ingest(
     settings fields for this run (e.g. ``{"allow_private": ["127.0.0.1/32"]}``).
     """
     logger = get_run_logger()
+    if not db:
+        raise ValueError("db is empty: give the warehouse file (an empty path is in-memory)")
     settings = Settings(**(overrides or {}))
     # Resolved here, where the warehouse path is known, so tasks in other processes agree.
     settings = settings.model_copy(
@@ -415,8 +418,12 @@ def ingest(
     _close_client(db, run_id)
     with open_warehouse(db) as con:
         load.finish_run(con, run_id, datetime.now(UTC), "completed", counts)
+        errors_by_class, per_source = run_report_data(con, run_id)
+        emit_health_events(con, datetime.now(UTC))
+    summary = {"run_id": run_id, "status": "completed", **counts}
+    publish_run_report(summary, errors_by_class, per_source)
     logger.info("run %s completed: %s", run_id, counts)
-    return {"run_id": run_id, "status": "completed", **counts}
+    return summary
 
 
 def _close_client(db: str, run_id: str) -> None:

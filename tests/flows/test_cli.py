@@ -131,7 +131,7 @@ def test_user_errors_exit_1_before_any_work(tmp_path: Path) -> None:
     absent = runner.invoke(app, ["sql", "select 1", "--db", str(tmp_path / "absent.duckdb")])
     assert absent.exit_code == 1
     assert "newsdesk ingest" in absent.output
-    usage = runner.invoke(app, ["sql"])
+    usage = runner.invoke(app, ["runs", "--limit", "many"])
     assert usage.exit_code == 2
 
 
