@@ -5,21 +5,28 @@ data, shown in the summary), 1 a problem the user can fix (the message says how)
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import sys
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from flows.cli_common import (
+    DEFAULT_DB,
+    DbOption,
+    OutputFormat,
+    console,
+    err_console,
+    fail,
+    print_rows,
+    read_only,
+)
 
 # Prefect reads its settings at import: set offline-friendly defaults before anything imports it.
 # The ephemeral API needs 16-24 s to start on small machines, beyond Prefect's 20 s default.
@@ -36,25 +43,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-DbOption = Annotated[
-    Path,
-    typer.Option("--db", envvar="NEWSDESK_DB", help="The DuckDB warehouse file."),
-]
-DEFAULT_DB = Path("data/newsdesk.duckdb")
 
 
-class OutputFormat(StrEnum):
+class SqlFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
-
-
-def fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(1)
+    parquet = "parquet"
 
 
 class _RichReporter:
@@ -132,22 +127,9 @@ def _preflight(db: Path, sources_file: str | None) -> None:
 
 def _print_summary(summary: dict[str, Any]) -> None:
     table = Table(title=f"run {summary.get('run_id', '?')}", show_header=False)
-    labels = {
-        "feeds_total": "feeds due",
-        "feeds_fetched": "feeds fetched",
-        "feeds_not_modified": "feeds not modified (304)",
-        "feeds_failed": "feeds failed",
-        "entries_seen": "entries seen",
-        "entries_new": "entries new",
-        "pages_fetched": "pages fetched",
-        "articles_new": "articles new",
-        "articles_updated": "articles updated (new version)",
-        "articles_unchanged": "articles unchanged",
-        "articles_dropped": "pages without article",
-        "articles_failed": "pages failed",
-        "articles_copies": "articles that copy a known story",
-    }
-    for key, label in labels.items():
+    from flows.reporting import COUNT_LABELS
+
+    for key, label in COUNT_LABELS.items():
         table.add_row(label, str(summary.get(key, 0)))
     console.print(table)
 
@@ -411,39 +393,27 @@ def capture(
         raise typer.Exit(code)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
-
-
-def _query_and_print(db: Path, query: str, output: OutputFormat) -> None:
+def _query_and_print(
+    db: Path, query: str, output: OutputFormat | SqlFormat, out: Path | None = None
+) -> None:
     import duckdb
 
-    from warehouse.db import WarehouseError, connect
+    from warehouse.export import ExportError, write_parquet
 
-    try:
-        con = connect(
-            db,
-            read_only=True,
-            wait_seconds=60,
-            on_wait=lambda m: err_console.print(f"[yellow]{m}[/]"),
-        )
-    except WarehouseError as exc:
-        raise fail(str(exc)) from exc
-    try:
-        cursor = con.execute(query)
-        names = [d[0] for d in cursor.description or []]
-        rows = cursor.fetchall()
-    except duckdb.Error as exc:
-        raise fail(f"{type(exc).__name__}: {exc}") from exc
-    finally:
-        con.close()
-    _print_rows(names, [list(r) for r in rows], output)
+    with read_only(db) as con:
+        try:
+            if output == "parquet":
+                if out is None:
+                    raise fail("--format parquet writes a file: give --out FILE.parquet")
+                written = write_parquet(con, query, out)
+                err_console.print(f"wrote {written} rows to {out}")
+                return
+            cursor = con.execute(query)
+            names = [d[0] for d in cursor.description or []]
+            rows = cursor.fetchall()
+        except (duckdb.Error, ExportError) as exc:
+            raise fail(f"{type(exc).__name__}: {exc}") from exc
+    print_rows(names, [list(r) for r in rows], output.value)
 
 
 @app.command()
@@ -452,7 +422,10 @@ def sql(
         str | None, typer.Argument(help="One SQL statement, run read-only; none: a prompt.")
     ] = None,
     db: DbOption = DEFAULT_DB,
-    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    output: Annotated[SqlFormat, typer.Option("--format")] = SqlFormat.table,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="With --format parquet: the file to write.")
+    ] = None,
 ) -> None:
     """Run a read-only SQL query on the warehouse (waits while an ingest batch holds the file).
 
@@ -460,12 +433,14 @@ def sql(
     each statement opens the warehouse anew, so an ingest can write between them.
     """
     if query is not None:
-        _query_and_print(db, query, output)
+        _query_and_print(db, query, output, out)
         return
+    if output is SqlFormat.parquet:
+        raise typer.BadParameter("--format parquet needs a query argument")
     _prompt(db, output)
 
 
-def _prompt(db: Path, output: OutputFormat) -> None:
+def _prompt(db: Path, output: SqlFormat) -> None:
     interactive = sys.stdin.isatty()
     buffer: list[str] = []
     while True:
@@ -578,28 +553,13 @@ def sources(
             rows.append([publisher.name, url, True, *last])
     for url, (publisher_name, *last) in known.items():  # e.g. the demo's or ad-hoc feeds
         rows.append([publisher_name, url, False, *last])
-    _print_rows(names, rows, output)
+    print_rows(names, rows, output.value)
 
 
-def _print_rows(names: list[str], rows: list[list[Any]], output: OutputFormat) -> None:
-    if output is OutputFormat.json:
-        records = [{n: _jsonable(v) for n, v in zip(names, r, strict=True)} for r in rows]
-        sys.stdout.write(json.dumps(records, ensure_ascii=False) + "\n")
-    elif output is OutputFormat.csv:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(names)
-        writer.writerows([[_jsonable(v) for v in r] for r in rows])
-        sys.stdout.write(buffer.getvalue())
-    else:
-        table = Table(*names)
-        for r in rows:
-            table.add_row(*("" if v is None else str(_jsonable(v)) for v in r))
-        console.print(table)
+from flows.analytics_cli import register as register_analytics_commands  # noqa: E402
+from flows.ops_cli import register as register_ops_commands  # noqa: E402
 
-
-from flows.ops_cli import register as register_ops_commands  # noqa: E402  (needs `app`)
-
+register_analytics_commands(app)
 register_ops_commands(app)
 
 

@@ -44,8 +44,9 @@ from warehouse import load
 from warehouse.db import connect
 from warehouse.dedup import dedup_pending
 from warehouse.migrate import migrate
+from warehouse.search import SearchError, refresh_search_index
 
-__all__ = ["FeedJob", "FeedOutcome", "PageJob", "ingest", "open_warehouse"]
+__all__ = ["FeedJob", "FeedOutcome", "PageJob", "ingest", "open_warehouse", "refresh_search"]
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, "
@@ -420,10 +421,21 @@ def ingest(
         load.finish_run(con, run_id, datetime.now(UTC), "completed", counts)
         errors_by_class, per_source = run_report_data(con, run_id)
         emit_health_events(con, datetime.now(UTC))
+    refresh_search(db)
     summary = {"run_id": run_id, "status": "completed", **counts}
     publish_run_report(summary, errors_by_class, per_source)
     logger.info("run %s completed: %s", run_id, counts)
     return summary
+
+
+def refresh_search(db: str) -> None:
+    """Rebuild the full-text index once per run, when articles changed (its own short step:
+    the rebuild holds the write lock)."""
+    with open_warehouse(db) as con:
+        try:
+            refresh_search_index(con)
+        except SearchError as exc:
+            get_run_logger().warning("search index not refreshed: %s", exc)
 
 
 def _close_client(db: str, run_id: str) -> None:

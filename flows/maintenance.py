@@ -6,9 +6,10 @@ Steps, each a task that holds the warehouse only for its own short transaction:
 2. ``run-checks``: every ``warehouse/checks/*.sql``; results go to ``check_results``.
 3. ``health-events``: ``newsdesk.source.failing`` / ``newsdesk.source.silent`` for episodes not
    announced yet, and ``newsdesk.check.failed`` for failing checks (:mod:`flows.reporting`).
-4. ``export-parquet`` when ``export_dir`` is given: every table as Parquet
+4. the full-text search index, rebuilt when articles changed;
+5. ``export-parquet`` when ``export_dir`` is given: every table as Parquet
    (``warehouse.export.export_warehouse``; one consistent read-only snapshot).
-5. A ``maintenance-report`` markdown artifact with the steps and the checks' outcomes.
+6. A ``maintenance-report`` markdown artifact with the steps and the checks' outcomes.
 
 Raw captures need no step here: the capture writer rotates its WARC files by size as it
 writes, and fetch rows point into them, so old files are not removed behind their backs.
@@ -27,7 +28,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows.ingest import WRITE_WAIT_SECONDS, open_warehouse
+from flows.ingest import WRITE_WAIT_SECONDS, open_warehouse, refresh_search
 from flows.reporting import (
     HealthSettings,
     emit_check_events,
@@ -91,6 +92,7 @@ def maintenance(db: str = "data/newsdesk.duckdb", export_dir: str | None = None)
         results = check_data(db, now, run_id)
         announced = announce_health(db, now, health)
         check_events = emit_check_events(results, now)
+        refresh_search(db)  # a safety net: ingest and reextract refresh it after their loads
         exported = export_parquet(db, export_dir) if export_dir else None
     except BaseException as exc:
         with open_warehouse(db) as con:

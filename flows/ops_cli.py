@@ -13,19 +13,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Column, Table
 
+from flows.cli_common import DEFAULT_DB, DbOption, console, err_console, fail
+
 __all__ = ["CHECK_HELP", "SERVE_HELP", "check", "register", "serve"]
-
-console = Console()
-err_console = Console(stderr=True)
-
-DbOption = Annotated[
-    Path,
-    typer.Option("--db", envvar="NEWSDESK_DB", help="The DuckDB warehouse file."),
-]
-DEFAULT_DB = Path("data/newsdesk.duckdb")
 
 
 class CheckFormat(StrEnum):
@@ -57,11 +49,6 @@ SERVE_HELP = "\n\n".join(
         "folder; 'newsdesk serve --stop' stops the processes by those PIDs. See deploy/README.md.",
     ]
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(1)
 
 
 def _result_record(result: Any) -> dict[str, Any]:
@@ -96,7 +83,7 @@ def check(
     from warehouse.migrate import migrate
 
     if not db.exists():
-        raise _fail(f"no warehouse at {db}: run `newsdesk ingest` (or `make demo`) first")
+        raise fail(f"no warehouse at {db}: run `newsdesk ingest` (or `make demo`) first")
     try:
         con = connect(
             db,
@@ -105,13 +92,13 @@ def check(
             on_wait=lambda m: err_console.print(f"[yellow]{m}[/]"),
         )
     except WarehouseError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     try:
         if record:
             migrate(con)
         results = run_checks(con, datetime.now(UTC), record=record)
     except WarehouseError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     finally:
         con.close()
     if output is CheckFormat.json:
@@ -201,13 +188,13 @@ def serve(
         try:
             stopped = serving.stop(folder)
         except serving.ServeError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         console.print(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
         return
     project = _project_dir()
     sources_path = sources if sources.is_file() else project / sources
     if not sources_path.is_file():
-        raise _fail(f"no sources file at {sources_path}: pass --sources")
+        raise fail(f"no sources file at {sources_path}: pass --sources")
     export: Path | None = db.resolve().parent / "export"
     if export_dir is not None:
         export = Path(export_dir) if export_dir else None
@@ -224,7 +211,7 @@ def serve(
             echo=lambda m: err_console.print(m),
         )
     except serving.ServeError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     console.print(f"\nPrefect UI: [bold]{state.ui_url}[/]")
     console.print(f"API:        {state.api_url}   (export PREFECT_API_URL={state.api_url})")
     console.print(f"logs:       {folder}/server.log, worker.log, deploy.log")

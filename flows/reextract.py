@@ -18,7 +18,7 @@ from prefect.runtime import flow_run
 
 from flows import progress
 from flows.captures import CaptureError, captures_root, read_capture
-from flows.ingest import open_warehouse
+from flows.ingest import open_warehouse, refresh_search
 from flows.settings import Settings
 from transforms.extract import extract_article
 from transforms.frames import PageResult, article_frames, fetches_frame
@@ -140,5 +140,6 @@ def reextract(
         raise
     with open_warehouse(db) as con:
         load.finish_run(con, run_id, datetime.now(UTC), "completed", counts)
+    refresh_search(db)
     logger.info("re-extracted %d stored pages: %s", len(pages), counts)
     return {"run_id": run_id, "status": "completed", "pages": len(pages), **counts}

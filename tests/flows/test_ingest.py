@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from tests.flows.conftest import BROKEN, MISSING_PAGE, DemoRuns
+from tests.conftest import BROKEN, MISSING_PAGE, DemoRuns
 
 
 def _query(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:

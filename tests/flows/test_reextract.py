@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from flows.reextract import reextract
-from tests.flows.conftest import DemoRuns
+from tests.conftest import DemoRuns
 
 
 def test_reextract_restores_tampered_text_as_a_new_version(

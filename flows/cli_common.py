@@ -1,0 +1,110 @@
+"""What every ``newsdesk`` command shares: consoles, the ``--db`` option, output formats,
+the error exit, read-only warehouse access with waiting, and JSON-ready values.
+
+Kept apart from ``flows/cli.py`` so command modules (``analytics_cli``, ``ops_cli``) can use it
+without importing the app.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = [
+    "DEFAULT_DB",
+    "DbOption",
+    "OutputFormat",
+    "console",
+    "err_console",
+    "fail",
+    "jsonable",
+    "note",
+    "print_rows",
+    "read_only",
+]
+
+console = Console()
+err_console = Console(stderr=True)
+
+DbOption = Annotated[
+    Path,
+    typer.Option("--db", envvar="NEWSDESK_DB", help="The DuckDB warehouse file."),
+]
+DEFAULT_DB = Path("data/newsdesk.duckdb")
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``message`` as an error and return the exit (code 1) for the caller to raise."""
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(1)
+
+
+def note(message: str) -> None:
+    err_console.print(f"[yellow]{message}[/]")
+
+
+@contextmanager
+def read_only(db: Path, wait: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse opened read-only, waiting (with a note) while a load holds it."""
+    from warehouse.db import WarehouseError, connect
+
+    try:
+        con = connect(db, read_only=True, wait_seconds=wait, on_wait=note)
+    except WarehouseError as exc:
+        raise fail(str(exc)) from exc
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def print_rows(names: list[str], rows: list[list[Any]], output: str) -> None:
+    """Rows for people (a rich table) or programs (``csv``, ``json``)."""
+    if output == "json":
+        records = [{n: jsonable(v) for n, v in zip(names, r, strict=True)} for r in rows]
+        sys.stdout.write(json.dumps(records, ensure_ascii=False) + "\n")
+    elif output == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(names)
+        writer.writerows([[jsonable(v) for v in r] for r in rows])
+        sys.stdout.write(buffer.getvalue())
+    else:
+        table = Table(*names)
+        for r in rows:
+            table.add_row(*("" if v is None else str(jsonable(v)) for v in r))
+        console.print(table)
