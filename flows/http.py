@@ -36,6 +36,7 @@ from flows.settings import Settings
 from flows.transport import GuardedTransport, deadline
 from transforms.records import TRANSIENT_ERROR_CLASSES
 from transforms.schedule import parse_retry_after
+from transforms.urls import host_of
 
 __all__ = [
     "ERROR_CLASSES",
@@ -337,8 +338,7 @@ class Fetcher:
     def _check_robots(self, url: str) -> None:
         assert self.robots is not None
         verdict = self.robots.verdict(url)
-        host = httpx.URL(url).host
-        self.politeness.set_crawl_delay(host, self.robots.crawl_delay(url))
+        self.politeness.set_crawl_delay(host_of(url), self.robots.crawl_delay(url))
         if not verdict.allowed:
             error_class = "robots_unavailable" if verdict.temporary else "robots_disallowed"
             raise _Failure(error_class, verdict.rule)
@@ -360,8 +360,8 @@ class Fetcher:
         with ExitStack() as stack:
             # Waiting one full interval (Crawl-delay) is always acceptable; a longer queue or a
             # Retry-After pause ends the call as "deferred" rather than parking the thread.
-            budget = max(self.settings.total_timeout_s, self.politeness.delay_of(url.host))
-            slot = self.politeness.slot(url.host, max_wait_s=budget)
+            budget = max(self.settings.total_timeout_s, self.politeness.delay_of(host_of(str(url))))
+            slot = self.politeness.slot(host_of(str(url)), max_wait_s=budget)
             try:
                 call.wait_done(stack.enter_context(slot))
             except HostBusy as exc:
@@ -388,7 +388,7 @@ class Fetcher:
         if status in (429, 503):
             retry_after = parse_retry_after(kept.get("retry-after"), datetime.now(UTC))
             if retry_after is not None:
-                self.politeness.defer(url.host, retry_after)
+                self.politeness.defer(host_of(str(url)), retry_after)
         body = self._read_body(call, response, kept)
         error_class, error = _status_error(status, response.reason_phrase)
         return call.result(

@@ -24,6 +24,7 @@ import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture, as_completed
+from prefect.futures import wait as prefect_wait
 from prefect.runtime import flow_run
 
 from flows import progress
@@ -318,6 +319,19 @@ def _state_frame(outcomes: list[FeedOutcome]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=load.FEED_STATE_SCHEMA)
 
 
+def _completed_in_groups(
+    futures: list[PrefectFuture[list[FeedOutcome]]], linger_s: float = 0.2
+) -> Iterator[list[FeedOutcome]]:
+    """Feed results as hosts finish, several hosts at a time: each group is one warehouse
+    transaction, and opening the file costs more than writing a few hundred 304s."""
+    pending = list(futures)
+    while pending:
+        first = next(as_completed(pending))
+        done = prefect_wait(pending, timeout=linger_s).done | {first}
+        pending = [f for f in pending if f not in done]
+        yield [outcome for future in done for outcome in future.result()]
+
+
 def _chunks(jobs: list[PageJob], size: int) -> Iterator[list[PageJob]]:
     for start in range(0, len(jobs), size):
         yield jobs[start : start + size]
@@ -389,9 +403,10 @@ def ingest(
 
         scheduled: set[str] = set()
         page_futures: list[PrefectFuture[list[PageResult]]] = []
-        for future in as_completed(feed_futures):
-            outcomes: list[FeedOutcome] = future.result()
-            page_jobs = _load_feed_outcomes(db, run_id, outcomes, counts, scheduled)
+        for group, outcomes in enumerate(_completed_in_groups(feed_futures)):
+            page_jobs = _load_feed_outcomes(
+                db, run_id, outcomes, counts, scheduled, check_retries=group == 0
+            )
             progress.add_total("pages", len(page_jobs))
             by_page_host: dict[str, list[PageJob]] = defaultdict(list)
             for page_job in page_jobs:
@@ -457,8 +472,9 @@ def _load_feed_outcomes(
     outcomes: list[FeedOutcome],
     counts: dict[str, int],
     scheduled: set[str],
+    check_retries: bool,
 ) -> list[PageJob]:
-    """Store one host's feed results; return the pages to fetch for them."""
+    """Store a group of hosts' feed results; return the pages to fetch for them."""
     frames = []
     for o in outcomes:
         if o.fetch.not_modified:
@@ -476,7 +492,9 @@ def _load_feed_outcomes(
             )
     entries = pl.concat(frames) if frames else _empty_candidates()
     with open_warehouse(db) as con:
-        todo = load.pages_to_fetch(con, entries)
+        # Earlier transient page failures are retried even when no feed brought entries (all
+        # 304): looked up with every group that has entries, and with the first one anyway.
+        todo = load.pages_to_fetch(con, entries) if frames or check_retries else None
         new = load.load_feed_batch(
             con,
             run_id,
@@ -485,7 +503,9 @@ def _load_feed_outcomes(
             _state_frame(outcomes),
         )
     counts["entries_new"] += new
-    jobs = []
+    jobs: list[PageJob] = []
+    if todo is None:
+        return jobs
     for row in todo.iter_rows(named=True):
         if row["url_key"] in scheduled:
             continue

@@ -549,6 +549,11 @@ class DedupIndex(Protocol):
         """The stored documents among ``doc_ids`` (unknown ids are left out)."""
         ...
 
+    # Optional: ``shingles(doc_ids) -> Mapping[str, shingle set]`` for stored documents kept
+    # without their shingles; asked only for candidates that pass the signature prefilter
+    # (a database recomputes them from the stored text). Without it, those pairs are
+    # verified on the signature estimate.
+
 
 @dataclass(frozen=True)
 class Match:
@@ -734,19 +739,33 @@ def cluster(docs: Sequence[Doc], index: DedupIndex, *, verify_exact: bool = True
 
     new_fp = {docs[i].doc_id: fp for i, fp in enumerate(fingerprints) if fp}
     stored = dict(index.fetch({b for _, b in kept if b not in new_fp})) if kept else {}
-    verified: list[Match] = []
+    # Signature prefilter first; only the pairs that pass need shingle sets, which a stored
+    # side may have to load (see DedupIndex.shingles): most candidates never get that far.
+    passing: list[tuple[str, str, float, float]] = []
     for a, b in kept:
-        sig_a, set_a = new_fp[a]
-        set_b: UInt64Array | None
+        sig_a = new_fp[a][0]
         if b in new_fp:
-            sig_b, set_b = new_fp[b]
+            sig_b = new_fp[b][0]
         elif b in stored and not stored[b].boilerplate:
-            sig_b, set_b = stored[b].signature, stored[b].shingles
+            sig_b = stored[b].signature
         else:
             continue
         est_j, est_c = estimate(sig_a, sig_b)
-        if est_j < _PREFILTER_AGREEMENT:
-            continue
+        if est_j >= _PREFILTER_AGREEMENT:
+            passing.append((a, b, est_j, est_c))
+    loaded: Mapping[str, UInt64Array] = {}
+    missing = {b for _, b, _, _ in passing if b not in new_fp and stored[b].shingles is None}
+    loader = getattr(index, "shingles", None)
+    if verify_exact and missing and loader is not None:
+        loaded = loader(missing)
+    verified: list[Match] = []
+    for a, b, est_j, est_c in passing:
+        set_a = new_fp[a][1]
+        set_b: UInt64Array | None
+        if b in new_fp:
+            set_b = new_fp[b][1]
+        else:
+            set_b = stored[b].shingles if stored[b].shingles is not None else loaded.get(b)
         if verify_exact and set_b is not None:
             jac, con = _exact(set_a, set_b)
             shared = round(con * min(len(set_a), len(set_b)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import polars as pl
@@ -22,6 +22,10 @@ __all__ = ["DedupCounts", "WarehouseIndex", "dedup_pending"]
 
 DEFAULT_WINDOW_DAYS = 14
 CHUNK = 1000
+
+
+def _from_epoch_us(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value / 1_000_000, tz=UTC)
 
 
 class WarehouseIndex:
@@ -54,28 +58,36 @@ class WarehouseIndex:
     def fetch(self, doc_ids: Collection[str]) -> Mapping[str, dedup.StoredDoc]:
         if not doc_ids:
             return {}
+        # Times as epoch microseconds: DuckDB's TIMESTAMPTZ-to-datetime conversion costs an
+        # import per value, which dominated this query on large batches.
         rows = self.con.execute(
             """
             select s.article_id, s.signature, s.n_shingles, a.cluster_id,
-                   coalesce(a.published_at, a.first_seen_at), s.boilerplate, a.text
+                   epoch_us(coalesce(a.published_at, a.first_seen_at)), s.boilerplate
             from article_signatures s join articles a using (article_id)
-            where s.signature is not null and list_contains(?, s.article_id)
+            where s.signature is not null and s.article_id in (select unnest(?))
             """,
             [[int(d) for d in doc_ids]],
         ).fetchall()
         found = {}
-        for article_id, blob, n_shingles, cluster_id, when, boilerplate, text in rows:
+        for article_id, blob, n_shingles, cluster_id, when_us, boilerplate in rows:
             found[str(article_id)] = dedup.StoredDoc(
                 doc_id=str(article_id),
                 signature=dedup.Signature.from_bytes(bytes(blob), n_shingles),
                 cluster_id=str(cluster_id if cluster_id is not None else article_id),
-                published_at=when,
-                # Exact verification needs the shingles; recomputing them from the stored text
-                # for the few candidates that pass the prefilter is cheaper than storing them.
-                shingles=dedup.shingle_set(text),
+                published_at=_from_epoch_us(when_us),
                 boilerplate=boilerplate,
             )
         return found
+
+    def shingles(self, doc_ids: Collection[str]) -> Mapping[str, dedup.UInt64Array]:
+        """Shingle sets recomputed from the stored texts, for the candidates that passed the
+        signature prefilter (cheaper than storing 8 bytes per shingle for every article)."""
+        rows = self.con.execute(
+            "select article_id, text from articles where article_id in (select unnest(?))",
+            [[int(d) for d in doc_ids]],
+        ).fetchall()
+        return {str(article_id): dedup.shingle_set(text) for article_id, text in rows}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +104,19 @@ def dedup_pending(
     """Cluster every article that has no signature yet; refresh edited articles' signatures."""
     counts = DedupCounts()
     while True:
-        pending = con.execute(
+        pending_rows = con.execute(
             """
-            select a.article_id, a.text, coalesce(a.published_at, a.first_seen_at)
+            select a.article_id, a.text, epoch_us(coalesce(a.published_at, a.first_seen_at))
             from articles a anti join article_signatures s using (article_id)
             order by coalesce(a.published_at, a.first_seen_at), a.article_id
             limit ?
             """,
             [CHUNK],
         ).fetchall()
+        pending = [
+            (i, text, datetime.fromtimestamp(us / 1_000_000, tz=UTC))
+            for i, text, us in pending_rows
+        ]
         if not pending:
             break
         counts = _merge(counts, _cluster_chunk(con, pending, now, window_days))
@@ -137,7 +153,7 @@ def _cluster_chunk(
     result = dedup.cluster(docs, index)
     hashes = dict(
         con.execute(
-            "select article_id, content_hash from articles where list_contains(?, article_id)",
+            "select article_id, content_hash from articles where article_id in (select unnest(?))",
             [[article_id for article_id, _, _ in pending]],
         ).fetchall()
     )
@@ -233,7 +249,7 @@ def _cluster_chunk(
                 """
                 update article_signatures set boilerplate = true
                 where article_id in (select article_id from articles
-                                     where list_contains(?, cluster_id))
+                                     where cluster_id in (select unnest(?)))
                 """,
                 [flagged],
             )
@@ -258,13 +274,13 @@ def _cluster_chunk(
 
 
 def _refresh_clusters(con: duckdb.DuckDBPyConnection, cluster_ids: list[int]) -> None:
-    con.execute("delete from clusters where list_contains(?, cluster_id)", [cluster_ids])
+    con.execute("delete from clusters where cluster_id in (select unnest(?))", [cluster_ids])
     con.execute(
         """
         insert into clusters
         select cluster_id, count(*), count(distinct publisher_id), min(first_seen_at),
                max(first_seen_at), min(published_at), max(published_at)
-        from articles where list_contains(?, cluster_id)
+        from articles where cluster_id in (select unnest(?))
         group by cluster_id
         """,
         [cluster_ids],

@@ -396,30 +396,32 @@ def load_feed_batch(
     """Store feed fetches, upsert entries, update feed_state; return how many entries were new."""
     with transaction(con):
         _insert_fetches(con, run_id, fetches)
-        entries = entries.unique(["feed_id", "guid"], keep="first", maintain_order=True)
-        con.register("incoming_entries", entries)
-        new = con.execute(
-            """
-            select count(*) from incoming_entries i
-            anti join entries e on e.feed_id = i.feed_id and e.guid = i.guid
-            """
-        ).fetchone()
-        con.execute(
-            """
-            insert into entries (feed_id, guid, url, url_key, title, summary, published_at,
-                                 updated_at, authors, tags, first_seen_run, last_seen_run)
-            select feed_id, guid, url, url_key, title, summary, published_at, updated_at,
-                   authors, tags, $run_id, $run_id
-            from incoming_entries
-            on conflict (feed_id, guid) do update set
-                url = excluded.url, url_key = excluded.url_key, title = excluded.title,
-                summary = excluded.summary, published_at = excluded.published_at,
-                updated_at = excluded.updated_at, authors = excluded.authors,
-                tags = excluded.tags, last_seen_run = excluded.last_seen_run
-            """,
-            {"run_id": run_id},
-        )
-        con.unregister("incoming_entries")
+        new = None
+        if not entries.is_empty():  # all-304 batches carry no entries: skip the upsert
+            entries = entries.unique(["feed_id", "guid"], keep="first", maintain_order=True)
+            con.register("incoming_entries", entries)
+            new = con.execute(
+                """
+                select count(*) from incoming_entries i
+                anti join entries e on e.feed_id = i.feed_id and e.guid = i.guid
+                """
+            ).fetchone()
+            con.execute(
+                """
+                insert into entries (feed_id, guid, url, url_key, title, summary, published_at,
+                                     updated_at, authors, tags, first_seen_run, last_seen_run)
+                select feed_id, guid, url, url_key, title, summary, published_at, updated_at,
+                       authors, tags, $run_id, $run_id
+                from incoming_entries
+                on conflict (feed_id, guid) do update set
+                    url = excluded.url, url_key = excluded.url_key, title = excluded.title,
+                    summary = excluded.summary, published_at = excluded.published_at,
+                    updated_at = excluded.updated_at, authors = excluded.authors,
+                    tags = excluded.tags, last_seen_run = excluded.last_seen_run
+                """,
+                {"run_id": run_id},
+            )
+            con.unregister("incoming_entries")
         if not states.is_empty():
             con.register("incoming_states", states)
             con.execute(

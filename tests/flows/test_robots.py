@@ -13,6 +13,7 @@ from flows.politeness import HostLimiter
 from flows.robots import MemoryRobotsStore, RobotsPolicy, RobotsRecord, origin_of
 from flows.settings import Settings
 from tests.flows.loopback import Loopback, Request, Routes, respond
+from transforms.urls import host_of
 
 ROBOTS = b"""\
 User-agent: *
@@ -72,7 +73,9 @@ def test_disallow_is_honoured_and_crawl_delay_read() -> None:
     assert allowed.ok
     assert paths == ["/robots.txt", "/private/press-release.html"]  # fetched once, cached
     assert [r.url for r in fetched] == [base + "/robots.txt"]
-    assert limiter.delay_of("127.0.0.1") == 7.0  # Crawl-delay reached politeness
+    # Crawl-delay reached politeness, for this host:port only.
+    assert limiter.delay_of(host_of(base)) == 7.0
+    assert limiter.delay_of("127.0.0.1:1") == 0.0
 
 
 def test_missing_robots_allows_everything() -> None:
