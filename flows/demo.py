@@ -154,6 +154,14 @@ class _Server(ThreadingHTTPServer):
     state: _State
     base_url: str
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that stops reading (a size cap, a timeout) is normal here: say nothing.
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 class DemoServer:
     """Serve the demo site on 127.0.0.1 in a background thread.

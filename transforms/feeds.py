@@ -40,6 +40,7 @@ import itertools
 import re
 import time
 from collections import deque
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from xml.parsers import expat
@@ -57,7 +58,7 @@ from feedparser.encodings import (
 from feedparser.sanitizer import replace_doctype
 
 from transforms.records import FeedEntry, ParsedFeed
-from transforms.urls import resolve
+from transforms.urls import resolve, url_key
 
 __all__ = [
     "MAX_ATTRIBUTES",
@@ -389,7 +390,15 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     entries: dict[str, FeedEntry] = {}
     for raw in parsed.entries:
         entry = _entry(raw, url)
-        if entry is not None and entry.guid not in entries:
+        if entry is None:
+            continue
+        seen = entries.get(entry.guid)
+        if seen is not None and url_key(seen.url) != url_key(entry.url):
+            # Two items share a GUID but link to different articles (a CMS reusing ids, or a
+            # placeholder GUID): the link tells them apart, so neither is lost.
+            entry = replace(entry, guid=f"{entry.guid}#{url_key(entry.url)}")
+            seen = entries.get(entry.guid)
+        if seen is None:
             entries[entry.guid] = entry
     feed_meta = parsed.get("feed", {})
     title = _text(feed_meta.get("title"))

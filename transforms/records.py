@@ -82,7 +82,7 @@ class ParsedFeed:
     entries: tuple[FeedEntry, ...]
     encoding: str | None = None
     ttl_minutes: int | None = None
-    error_class: str | None = None  # not_a_feed | parse_error
+    error_class: str | None = None  # not_a_feed | parse_error | unsafe_xml | too_large
     error: str | None = None
 
 

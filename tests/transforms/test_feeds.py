@@ -282,3 +282,14 @@ def test_a_long_first_line_cannot_stall_the_declaration_sniffer(codec: str) -> N
     feed = parse_feed((bom + minified).encode(codec), "https://example.com/feed")
     assert time.perf_counter() - started < 1.0
     assert [e.title for e in feed.entries] == ["Item 0", "Item 1", "Item 2"]
+
+
+def test_items_sharing_a_guid_but_not_a_link_are_both_kept() -> None:
+    body = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+    <item><title>A</title><link>https://x.example/a</link><guid>same</guid></item>
+    <item><title>B</title><link>https://x.example/b</link><guid>same</guid></item>
+    <item><title>A again</title><link>https://x.example/a?utm_source=rss</link><guid>same</guid>
+    </item></channel></rss>"""
+    feed = parse_feed(body, "https://x.example/feed")
+    assert [e.url for e in feed.entries] == ["https://x.example/a", "https://x.example/b"]
+    assert len({e.guid for e in feed.entries}) == 2
