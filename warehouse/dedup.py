@@ -9,7 +9,8 @@ new member.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +23,17 @@ __all__ = ["DedupCounts", "WarehouseIndex", "dedup_pending"]
 
 DEFAULT_WINDOW_DAYS = 14
 CHUNK = 1000
+
+
+@contextmanager
+def _id_table(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[int]) -> Iterator[str]:
+    """``ids`` as a registered one-column table: big Python lists bound as query parameters
+    cost DuckDB a failed import per element, which dominated large batches."""
+    con.register(name, pl.DataFrame({"id": list(ids)}, schema={"id": pl.Int64()}))
+    try:
+        yield name
+    finally:
+        con.unregister(name)
 
 
 def _from_epoch_us(value: int | None) -> datetime | None:
@@ -60,15 +72,15 @@ class WarehouseIndex:
             return {}
         # Times as epoch microseconds: DuckDB's TIMESTAMPTZ-to-datetime conversion costs an
         # import per value, which dominated this query on large batches.
-        rows = self.con.execute(
-            """
-            select s.article_id, s.signature, s.n_shingles, a.cluster_id,
-                   epoch_us(coalesce(a.published_at, a.first_seen_at)), s.boilerplate
-            from article_signatures s join articles a using (article_id)
-            where s.signature is not null and s.article_id in (select unnest(?))
-            """,
-            [[int(d) for d in doc_ids]],
-        ).fetchall()
+        with _id_table(self.con, "fetch_ids", (int(d) for d in doc_ids)) as ids:
+            rows = self.con.execute(
+                f"""
+                select s.article_id, s.signature, s.n_shingles, a.cluster_id,
+                       epoch_us(coalesce(a.published_at, a.first_seen_at)), s.boilerplate
+                from article_signatures s join articles a using (article_id)
+                where s.signature is not null and s.article_id in (select id from {ids})
+                """
+            ).fetchall()
         found = {}
         for article_id, blob, n_shingles, cluster_id, when_us, boilerplate in rows:
             found[str(article_id)] = dedup.StoredDoc(
@@ -83,11 +95,12 @@ class WarehouseIndex:
     def shingles(self, doc_ids: Collection[str]) -> Mapping[str, dedup.UInt64Array]:
         """Shingle sets recomputed from the stored texts, for the candidates that passed the
         signature prefilter (cheaper than storing 8 bytes per shingle for every article)."""
-        rows = self.con.execute(
-            "select article_id, text from articles where article_id in (select unnest(?))",
-            [[int(d) for d in doc_ids]],
-        ).fetchall()
-        return {str(article_id): dedup.shingle_set(text) for article_id, text in rows}
+        with _id_table(self.con, "shingle_ids", (int(d) for d in doc_ids)) as ids:
+            rows = self.con.execute(
+                f"select article_id, text from articles where article_id in (select id from {ids})"
+            ).fetchall()
+        sets = dedup.shingle_sets([text for _, text in rows])
+        return {str(article_id): s for (article_id, _), s in zip(rows, sets, strict=True)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +164,13 @@ def _cluster_chunk(
     index = WarehouseIndex(con, min(dates) - window, max(dates) + window)
     docs = [dedup.Doc(str(article_id), text, when) for article_id, text, when in pending]
     result = dedup.cluster(docs, index)
-    hashes = dict(
-        con.execute(
-            "select article_id, content_hash from articles where article_id in (select unnest(?))",
-            [[article_id for article_id, _, _ in pending]],
-        ).fetchall()
-    )
+    with _id_table(con, "pending_ids", (article_id for article_id, _, _ in pending)) as ids:
+        hashes = dict(
+            con.execute(
+                f"select article_id, content_hash from articles "
+                f"where article_id in (select id from {ids})"
+            ).fetchall()
+        )
     signatures = pl.DataFrame(
         [
             {
@@ -245,14 +259,14 @@ def _cluster_chunk(
             "where articles.article_id = s.article_id"
         )
         if flagged:
-            con.execute(
-                """
-                update article_signatures set boilerplate = true
-                where article_id in (select article_id from articles
-                                     where cluster_id in (select unnest(?)))
-                """,
-                [flagged],
-            )
+            with _id_table(con, "flagged_ids", flagged) as ids:
+                con.execute(
+                    f"""
+                    update article_signatures set boilerplate = true
+                    where article_id in (select article_id from articles
+                                         where cluster_id in (select id from {ids}))
+                    """
+                )
         affected = con.execute(
             """
             select distinct cluster_id from articles
@@ -274,17 +288,17 @@ def _cluster_chunk(
 
 
 def _refresh_clusters(con: duckdb.DuckDBPyConnection, cluster_ids: list[int]) -> None:
-    con.execute("delete from clusters where cluster_id in (select unnest(?))", [cluster_ids])
-    con.execute(
-        """
-        insert into clusters
-        select cluster_id, count(*), count(distinct publisher_id), min(first_seen_at),
-               max(first_seen_at), min(published_at), max(published_at)
-        from articles where cluster_id in (select unnest(?))
-        group by cluster_id
-        """,
-        [cluster_ids],
-    )
+    with _id_table(con, "cluster_ids", cluster_ids) as ids:
+        con.execute(f"delete from clusters where cluster_id in (select id from {ids})")
+        con.execute(
+            f"""
+            insert into clusters
+            select cluster_id, count(*), count(distinct publisher_id), min(first_seen_at),
+                   max(first_seen_at), min(published_at), max(published_at)
+            from articles where cluster_id in (select id from {ids})
+            group by cluster_id
+            """
+        )
 
 
 def _refresh(
