@@ -28,3 +28,13 @@ final as (
 )
 
 select * from final
+;
+
+comment on view articles_clean is
+    'One row per story: the earliest article of each cluster, with how many copies exist.';
+comment on column articles_clean.published_at is 'publication time, UTC';
+comment on column articles_clean.first_seen_at is 'when newsdesk first loaded the article, UTC';
+comment on column articles_clean.word_count is 'words of clean text';
+comment on column articles_clean.copies_total is 'articles in the story, this one included';
+comment on column articles_clean.copies is 'other articles carrying the story';
+comment on column articles_clean.publishers is 'distinct publishers carrying the story';

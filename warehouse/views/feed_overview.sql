@@ -29,3 +29,9 @@ final as (
 )
 
 select * from final
+;
+
+comment on view feed_overview is 'Each feed with its publisher, last fetch outcome and articles.';
+comment on column feed_overview.last_fetch_at is 'UTC';
+comment on column feed_overview.last_success_at is 'UTC';
+comment on column feed_overview.last_new_article_at is 'UTC; when its newest article was loaded';

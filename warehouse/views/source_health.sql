@@ -39,3 +39,14 @@ final as (
 )
 
 select * from final
+;
+
+comment on view source_health is
+    'Per feed: last success, failures in a row, next check, 304 ratio, recent and usual volume.';
+comment on column source_health.last_fetch_at is 'UTC';
+comment on column source_health.last_success_at is 'UTC';
+comment on column source_health.next_check_at is 'UTC; null once retired';
+comment on column source_health.retired_at is 'UTC; set after the feed answered 410';
+comment on column source_health.not_modified_ratio is 'fraction of fetches answered 304 (0-1)';
+comment on column source_health.new_articles_last_day is 'articles first seen in the last 24 h';
+comment on column source_health.usual_articles_per_day is 'articles per day over the last 28 days';

@@ -29,3 +29,12 @@ final as (
 )
 
 select * from final
+;
+
+comment on view syndication is
+    'Stories carried by more than one article: who printed them and how fast they spread.';
+comment on column syndication.first_seen is 'earliest publication (else first-seen) time, UTC';
+comment on column syndication.last_seen is 'latest publication (else first-seen) time, UTC';
+comment on column syndication.spread_time is 'last_seen minus first_seen (an interval)';
+comment on column syndication.articles is 'articles in the story';
+comment on column syndication.publishers is 'distinct publishers carrying it';
