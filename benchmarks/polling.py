@@ -1,20 +1,20 @@
 """Polling cost: the real ``ingest`` flow over 500 small feeds, twice; the second poll is all 304s.
 
-    .venv/bin/python benchmarks/polling.py [--feeds 500] [--servers 20] [--items 20] [--pages 5]
+    .venv/bin/python benchmarks/polling.py [--feeds 500] [--servers 20] [--items 20] [--pages 500]
 
 Setup. A copy of the demo site (``demo/site``) gets ``--feeds`` generated RSS feeds of ``--items``
-items each; the items of all feeds on one server point at the same ``--pages`` real demo article
-pages, so the first run fetches and extracts only a few pages per host and the benchmark measures
-polling, not extraction. :class:`flows.demo.DemoServer` serves the copy, sending ETag and
-Last-Modified and answering conditional requests with 304.
+items each; the items of all feeds on one server point at ``--pages`` article pages (the demo's
+pages, then numbered copies of them at their own URLs). With the default 500 every item of a
+server's 25 feeds is an article of its own (10,000 in all), as in a real first poll of 500
+feeds (about 6 minutes here); ``--pages 5`` makes the first run fetch a few pages per host only,
+to look at polling alone. :class:`flows.demo.DemoServer` serves
+the copy, sending ETag and Last-Modified and answering conditional requests with 304.
 
 Why several servers: the flow batches feeds per ``host:port`` (one ``fetch-feeds`` task fetches
 a host's feeds one after another, page tasks take up to 25 pages of one host), so 500 feeds on a
 single port would be one host and one sequential task. ``--servers 20`` serves 25 feeds on each
 of 20 loopback ports, which the flow treats as 20 hosts fetched by its task runner's threads.
-(The politeness limiter in flows/http.py keys on the host name without the port, so the 20
-ports still share one limiter: at most ``per_host_concurrency`` = 2 requests in flight to
-127.0.0.1 at once. That is measured as it is.)
+(The politeness limiter keys on host:port too, so each port is a host of its own.)
 
 Runs, in one Prefect test harness whose start-up is timed separately and excluded:
 
@@ -79,7 +79,9 @@ def _feed_xml(index: int, items: int, pages: list[str]) -> str:
         f"<lastBuildDate>{format_datetime(published, usegmt=True)}</lastBuildDate>",
     ]
     for k in range(items):
-        page = pages[(index + k) % len(pages)]
+        # Consecutive feeds name consecutive runs of pages: with enough pages, every item of a
+        # server's feeds is an article of its own, as on a real site.
+        page = pages[(index * items + k) % len(pages)]
         parts.append(
             f"<item><title>Feed {index} item {k}</title>"
             f"<link>{{{{BASE}}}}/{page}</link>"
@@ -97,9 +99,17 @@ def build_site(root: Path, feeds: int, items: int, pages: int) -> list[str]:
     site = root / "site"
     shutil.copytree(demo_data_dir() / "site", site)
     articles = sorted(p.relative_to(site).as_posix() for p in site.glob(ARTICLE_GLOB))
-    if len(articles) < pages:
-        sys.exit(f"the demo site has {len(articles)} pages matching {ARTICLE_GLOB}, not {pages}")
     chosen = articles[:pages]
+    # More pages than the demo has: numbered copies at their own URLs, each with a line of its
+    # own so they are distinct articles (not exact duplicates) to the extractor and dedup.
+    for extra in range(len(articles), pages):
+        source = site / articles[extra % len(articles)]
+        copy = f"{Path(articles[extra % len(articles)]).with_suffix('')}-copy-{extra}.html"
+        html = source.read_text(encoding="utf-8").replace(
+            "</h1>", f"</h1><p>Edition {extra}: filed from desk number {extra}.</p>", 1
+        )
+        (site / copy).write_text(html, encoding="utf-8")
+        chosen.append(copy)
     (site / FEED_DIR).mkdir()
     paths = []
     for index in range(feeds):
@@ -317,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--servers", type=int, default=20, help="loopback ports (hosts)")
     parser.add_argument("--items", type=int, default=20, help="items per feed")
-    parser.add_argument("--pages", type=int, default=5, help="article pages per host")
+    parser.add_argument(
+        "--pages", type=int, default=500, help="article pages per host (500: one per item)"
+    )
     parser.add_argument(
         "--profile", action="store_true", help="sample a third run even if the target is met"
     )
