@@ -418,7 +418,7 @@ def ingest(
                 )
 
         for page_future in as_completed(page_futures):
-            _load_page_results(db, run_id, page_future.result(), counts)
+            _load_page_results(db, run_id, page_future.result(), counts, settings.dedup_window_days)
     except BaseException as exc:
         _close_client(db, run_id)
         with open_warehouse(db) as con:
@@ -528,7 +528,7 @@ def _empty_candidates() -> pl.DataFrame:
 
 
 def _load_page_results(
-    db: str, run_id: str, results: list[PageResult], counts: dict[str, int]
+    db: str, run_id: str, results: list[PageResult], counts: dict[str, int], window_days: int
 ) -> None:
     counts["pages_fetched"] += len(results)
     counts["articles_failed"] += sum(1 for r in results if r.fetch.error_class)
@@ -536,7 +536,7 @@ def _load_page_results(
     frames = article_frames(results, datetime.now(UTC))
     with open_warehouse(db) as con:
         loaded = load.load_pages(con, run_id, fetches_frame([r.fetch for r in results]), frames)
-        clustered = dedup_pending(con, datetime.now(UTC))
+        clustered = dedup_pending(con, datetime.now(UTC), window_days)
     counts["articles_new"] += loaded.new
     counts["articles_updated"] += loaded.updated
     counts["articles_unchanged"] += loaded.unchanged

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(
         900.0, description="Floor between two polls of a healthy feed (server hints may raise it)."
     )
+    dedup_window_days: int = Field(
+        14, ge=0, description="New articles are matched against stories this many days around them."
+    )
     task_runner: Literal["threads", "processes"] = Field(
         "threads", description="threads, or processes to use every core for extraction."
     )
