@@ -187,6 +187,8 @@ def demo(
 
     The first run loads edition 1; later runs serve edition 2, in which one article was edited.
     """
+    import duckdb
+
     from flows.demo import DemoServer, demo_publishers
     from warehouse.db import WarehouseError, connect
 
@@ -201,7 +203,8 @@ def demo(
                 edition = 2 if done and done[0] else 1
             finally:
                 con.close()
-        except (WarehouseError, Exception) as exc:  # an unreadable file is reported by ingest
+        # An unreadable file, or one without a runs table yet: ingest reports what is wrong.
+        except (WarehouseError, duckdb.Error) as exc:
             err_console.print(f"[yellow]note:[/] could not read past runs ({exc}); edition 1")
     try:
         server = DemoServer(port=port, edition=edition)

@@ -9,6 +9,7 @@ Edition 2 (``site-edition2``) overlays edition 1 to show an article edited after
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -156,8 +157,6 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request: object, client_address: object) -> None:
         # A client that stops reading (a size cap, a timeout) is normal here: say nothing.
-        import sys
-
         if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
             return
         super().handle_error(request, client_address)  # type: ignore[arg-type]
