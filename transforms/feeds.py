@@ -57,6 +57,7 @@ from feedparser.encodings import (
 )
 from feedparser.sanitizer import replace_doctype
 
+from transforms.jsonfeed import looks_like_json_feed, parse_json_feed
 from transforms.records import FeedEntry, ParsedFeed
 from transforms.urls import resolve, url_key
 
@@ -350,6 +351,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     """
     if not body.strip():
         return _refused("not_a_feed", "empty body")
+    if looks_like_json_feed(body, content_type):
+        return parse_json_feed(body, url)
     # The headers feedparser would get: they decide the encoding (RFC 3023).
     headers = {"content-location": url}
     if content_type:

@@ -77,7 +77,7 @@ class FeedEntry:
 class ParsedFeed:
     """A parsed feed body. ``error_class`` is set when the body was not (wholly) a feed."""
 
-    kind: str | None  # rss | atom | rdf | None when not a feed
+    kind: str | None  # rss | atom | rdf | json | None when not a feed
     title: str | None
     entries: tuple[FeedEntry, ...]
     encoding: str | None = None
