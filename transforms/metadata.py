@@ -55,6 +55,9 @@ class PageMetadata:
     has_article_jsonld: bool = False
 
 
+EARLIEST_DATE = datetime(1991, 1, 1, tzinfo=UTC)
+
+
 def parse_datetime(value: object) -> datetime | None:
     """ISO 8601 (with or without offset; naive means UTC) to an aware UTC datetime."""
     if not isinstance(value, str) or not value.strip():
@@ -68,7 +71,13 @@ def parse_datetime(value: object) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:
+        return None
+    # Nothing on the web was published before it existed: year-1 and 1970 placeholder dates
+    # are template defaults, not facts.
+    return parsed if parsed >= EARLIEST_DATE else None
 
 
 _URL_DATE = re.compile(
@@ -84,9 +93,10 @@ def date_from_url(url: str | None) -> datetime | None:
     if not match:
         return None
     try:
-        return datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=UTC)
+        found = datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=UTC)
     except ValueError:
         return None
+    return found if found >= EARLIEST_DATE else None
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:

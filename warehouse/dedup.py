@@ -36,6 +36,18 @@ def _id_table(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[int]) -> 
         con.unregister(name)
 
 
+def _shift(when: datetime, by: timedelta) -> datetime:
+    """``when + by``, clamped to datetime's range (a page may claim the year 1 or 9999)."""
+    try:
+        return when + by
+    except OverflowError:
+        return (
+            datetime.min.replace(tzinfo=UTC)
+            if by < timedelta(0)
+            else datetime.max.replace(tzinfo=UTC)
+        )
+
+
 def _from_epoch_us(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value / 1_000_000, tz=UTC)
 
@@ -161,7 +173,7 @@ def _cluster_chunk(
 ) -> DedupCounts:
     window = timedelta(days=window_days)
     dates = [when for _, _, when in pending]
-    index = WarehouseIndex(con, min(dates) - window, max(dates) + window)
+    index = WarehouseIndex(con, _shift(min(dates), -window), _shift(max(dates), window))
     docs = [dedup.Doc(str(article_id), text, when) for article_id, text, when in pending]
     result = dedup.cluster(docs, index)
     with _id_table(con, "pending_ids", (article_id for article_id, _, _ in pending)) as ids:

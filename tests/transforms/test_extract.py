@@ -109,3 +109,16 @@ def test_canonical_url_comes_from_the_page_when_on_the_same_site() -> None:
     fetched = "https://m.site.example/amp/news/story.html"
     assert canonical("https://other.example/x.html") == fetched
     assert canonical("/") == fetched
+
+
+def test_placeholder_dates_are_not_believed() -> None:
+    body = "<p>" + "The council voted on the harbor plan after a long debate. " * 10 + "</p>"
+    for placeholder in ("0001-01-01T00:00:00", "1970-01-01T00:00:00Z", "9999-12-31T23:59:59-05:00"):
+        page = (
+            '<html><head><script type="application/ld+json">{"@type": "NewsArticle", '
+            f'"datePublished": "{placeholder}"}}</script></head>'
+            f"<body><article>{body}</article></body></html>"
+        )
+        result = extract_article(page, "https://x.example/news/story.html")
+        assert isinstance(result, ExtractedArticle)
+        assert result.published_at is None or result.published_at.year >= 1991, placeholder

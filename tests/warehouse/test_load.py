@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -136,3 +137,20 @@ def test_run_rows(con: duckdb.DuckDBPyConnection) -> None:
     assert con.execute("select status, articles_new from runs").fetchone() == ("completed", 3)
     with pytest.raises(ValueError, match="unknown run counters"):
         load.finish_run(con, "r", T0, "completed", {"bogus": 1})
+
+
+def test_dedup_window_survives_extreme_dates(con: duckdb.DuckDBPyConnection) -> None:
+    from warehouse.dedup import dedup_pending
+
+    feed_id, publisher_id = _source(con)
+    page = _page("word " * 80, feed_id, publisher_id)
+    oldest = PageResult(
+        page.fetch,
+        replace(page.article, published_at=datetime(1, 1, 1, tzinfo=UTC)),  # type: ignore[arg-type]
+        page.url_key,
+        feed_id,
+        publisher_id,
+    )
+    _load(con, [oldest])
+    counts = dedup_pending(con, T0)
+    assert counts.clustered == 1
