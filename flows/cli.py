@@ -379,6 +379,46 @@ def dedup(
 
 
 @app.command()
+def discover(
+    url: Annotated[str, typer.Argument(help="The publisher's homepage, or any page of the site.")],
+    allow_private: AllowPrivateOption = None,
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Find a site's feeds and news sitemaps, and say which are worth keeping and why.
+
+    Reads the page's feed links, common feed paths and robots.txt sitemaps; fetches each
+    candidate once; keeps feeds that parse, have entries on the same site and are fresh.
+    Nothing is written (adding the result to the sources file comes with `sources add`).
+    """
+    from flows.discover import discover as discover_site
+    from flows.discover import report_lines
+    from flows.settings import Settings
+
+    overrides: dict[str, Any] = {"allow_private": list(allow_private)} if allow_private else {}
+    report = discover_site(url, Settings(**overrides), datetime.now(UTC))
+    if output is OutputFormat.json:
+        records = [
+            {
+                "url": a.candidate.url,
+                "kind": a.kind,
+                "found_via": a.candidate.found_via,
+                "keep": a.verdict.keep,
+                "score": a.verdict.score,
+                "reason": a.verdict.reason,
+            }
+            for a in (*report.feeds, *report.news_sitemaps, *report.dropped)
+        ]
+        sys.stdout.write(
+            json.dumps({"url": url, "error": report.error, "candidates": records}) + "\n"
+        )
+    else:
+        for line in report_lines(report):
+            console.print(line, highlight=False, soft_wrap=True)
+    if report.error_class:
+        raise typer.Exit(1)
+
+
+@app.command()
 def capture(
     fetch_id: Annotated[int, typer.Argument(help="fetches.fetch_id of the response.")],
     db: DbOption = DEFAULT_DB,

@@ -142,3 +142,30 @@ def test_sql_prompt_reads_statements_from_stdin(demo_db: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "n" and int(lines[1]) >= 30
     assert lines[2:] == ["s", "a;b"]
+
+
+def test_discover_finds_the_demo_feed_and_reports_a_missing_page() -> None:
+    from flows.demo import DemoServer
+
+    with DemoServer() as server:
+        found = runner.invoke(
+            app,
+            [
+                "discover",
+                server.base_url + "/harbor/index.html",
+                "--allow-private",
+                "127.0.0.1/32",
+                "--format",
+                "json",
+            ],
+        )
+        missing = runner.invoke(
+            app, ["discover", server.base_url + "/nowhere.html", "--allow-private", "127.0.0.1/32"]
+        )
+    assert found.exit_code == 0, found.output
+    candidates = {c["url"]: c for c in json.loads(found.stdout)["candidates"]}
+    feed = candidates[server.base_url + "/harbor/feed.rss"]
+    assert feed["found_via"] == "link-alternate"
+    assert feed["keep"] or "stale" in feed["reason"]  # the demo's dates age with the calendar
+    assert missing.exit_code == 1
+    assert "page_not_found" in missing.output
