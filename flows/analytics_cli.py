@@ -9,14 +9,12 @@ warehouse, SQL error, unwritable output), 2 bad usage.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -29,11 +27,10 @@ from flows.cli_common import (
     fail,
     jsonable,
     note,
+    print_rows,
     read_only,
+    warehouse_errors,
 )
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["SEARCH_HELP", "export", "register", "report", "search"]
 
@@ -83,13 +80,11 @@ def search(
     wait: WaitOption = DEFAULT_WAIT,
     output: Annotated[SearchFormat, typer.Option("--format")] = SearchFormat.table,
 ) -> None:
-    import duckdb
 
-    from warehouse.db import WarehouseError
     from warehouse.search import SearchError
     from warehouse.search import search as run_search
 
-    with read_only(db, wait) as con:
+    with read_only(db, wait) as con, warehouse_errors():
         try:
             hits = run_search(
                 con,
@@ -105,10 +100,6 @@ def search(
             if "no words" in str(exc):
                 raise typer.BadParameter(str(exc), param_hint="QUERY") from exc
             raise fail(str(exc)) from exc
-        except WarehouseError as exc:
-            raise fail(str(exc)) from exc
-        except duckdb.Error as exc:
-            raise fail(f"{type(exc).__name__}: {exc}") from exc
     names = ["score", "date", "publisher", "title", "snippet", "url"]
     if output is SearchFormat.json:
         records = [
@@ -130,11 +121,7 @@ def search(
         return
     rows = [[h.score, jsonable(h.date), h.publisher, h.title, h.snippet, h.url] for h in hits]
     if output is SearchFormat.csv:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(names)
-        writer.writerows(rows)
-        sys.stdout.write(buffer.getvalue())
+        print_rows(names, rows, "csv")
         return
     if not hits:
         err_console.print(f"no articles match {query!r}")
@@ -166,18 +153,11 @@ def export(
     bodies and internal dedup/search tables are left out. Each table replaces its earlier
     export in that folder.
     """
-    import duckdb
 
-    from warehouse.db import WarehouseError
     from warehouse.export import export_warehouse
 
-    with read_only(db, wait) as con:
-        try:
-            tables = export_warehouse(con, to)
-        except WarehouseError as exc:
-            raise fail(str(exc)) from exc
-        except duckdb.Error as exc:
-            raise fail(f"{type(exc).__name__}: {exc}") from exc
+    with read_only(db, wait) as con, warehouse_errors():
+        tables = export_warehouse(con, to)
     table = Table("table", "path", "rows", "partitioned by", title=f"exported to {to}")
     for t in tables:
         table.add_row(t.name, t.path, str(t.rows), t.partitioned_by or "")
@@ -197,18 +177,12 @@ def report(
     syndication spread, source health, drop reasons, fetch errors by class and removed-span
     rules. No JavaScript and nothing loaded from the network.
     """
-    import duckdb
 
     from flows.report import write_report
-    from warehouse.db import WarehouseError
 
-    with read_only(db, wait) as con:
+    with read_only(db, wait) as con, warehouse_errors():
         try:
             data = write_report(con, out)
-        except WarehouseError as exc:
-            raise fail(str(exc)) from exc
-        except duckdb.Error as exc:
-            raise fail(f"{type(exc).__name__}: {exc}") from exc
         except OSError as exc:
             raise fail(f"cannot write {out}: {exc}") from exc
     console.print(f"wrote {out} ({len(data.charts)} charts)")

@@ -37,6 +37,7 @@ __all__ = [
     "note",
     "print_rows",
     "read_only",
+    "warehouse_errors",
 ]
 
 console = Console()
@@ -78,6 +79,21 @@ def read_only(db: Path, wait: float = 60.0) -> Iterator[duckdb.DuckDBPyConnectio
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def warehouse_errors() -> Iterator[None]:
+    """Warehouse and SQL errors as the command's exit 1, with the message."""
+    import duckdb
+
+    from warehouse.db import WarehouseError
+
+    try:
+        yield
+    except WarehouseError as exc:
+        raise fail(str(exc)) from exc
+    except duckdb.Error as exc:
+        raise fail(f"{type(exc).__name__}: {exc}") from exc
 
 
 def jsonable(value: Any) -> Any:

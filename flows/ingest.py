@@ -422,14 +422,7 @@ def ingest(
     except BaseException as exc:
         _close_client(db, run_id)
         with open_warehouse(db) as con:
-            load.finish_run(
-                con,
-                run_id,
-                datetime.now(UTC),
-                "failed",
-                counts,
-                error=f"{type(exc).__name__}: {exc}",
-            )
+            load.fail_run(con, run_id, exc, counts)
         raise
     _close_client(db, run_id)
     with open_warehouse(db) as con:

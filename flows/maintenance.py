@@ -96,14 +96,7 @@ def maintenance(db: str = "data/newsdesk.duckdb", export_dir: str | None = None)
         exported = export_parquet(db, export_dir) if export_dir else None
     except BaseException as exc:
         with open_warehouse(db) as con:
-            load.finish_run(
-                con,
-                run_id,
-                datetime.now(UTC),
-                "failed",
-                dict.fromkeys(load.RUN_COUNTERS, 0),
-                error=f"{type(exc).__name__}: {exc}",
-            )
+            load.fail_run(con, run_id, exc)
         raise
     with open_warehouse(db) as con:
         load.finish_run(

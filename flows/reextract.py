@@ -136,7 +136,7 @@ def reextract(
             counts["articles_unchanged"] += loaded.unchanged
     except BaseException as exc:
         with open_warehouse(db) as con:
-            load.finish_run(con, run_id, datetime.now(UTC), "failed", counts, error=repr(exc))
+            load.fail_run(con, run_id, exc, counts)
         raise
     with open_warehouse(db) as con:
         load.finish_run(con, run_id, datetime.now(UTC), "completed", counts)

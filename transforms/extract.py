@@ -142,13 +142,6 @@ def _page_canonical(url: str, meta: PageMetadata) -> str:
     return canonical_url(url)
 
 
-def _strip_title_line(text: str, title: str | None) -> str:
-    if not title:
-        return text
-    first, _, rest = text.partition("\n")
-    return rest if " ".join(first.split()).casefold() == title.casefold() else text
-
-
 def extract_article(
     page: str | bytes,
     url: str | None = None,

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import calendar
 import codecs
-import hashlib
 import io
 import itertools
 import re
@@ -438,8 +437,3 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         error_class=error_class,
         error=error,
     )
-
-
-def synthetic_guid(*parts: str) -> str:
-    """A stable id for an item that has neither id nor link."""
-    return "sha1:" + hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()

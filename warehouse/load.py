@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import duckdb
 import polars as pl
@@ -25,6 +25,7 @@ __all__ = [
     "DueFeed",
     "PageLoadCounts",
     "SourceRow",
+    "fail_run",
     "finish_run",
     "load_feed_batch",
     "load_pages",
@@ -292,6 +293,23 @@ def finish_run(
         f"update runs set finished_at = ?, status = ?, error = ?"
         f"{', ' + assignments if assignments else ''} where run_id = ?",
         [finished_at, status, error, *counts.values(), run_id],
+    )
+
+
+def fail_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    exc: BaseException,
+    counts: dict[str, int] | None = None,
+) -> None:
+    """Close the run as failed, with what got done and what stopped it."""
+    finish_run(
+        con,
+        run_id,
+        datetime.now(UTC),
+        "failed",
+        counts or {},
+        error=f"{type(exc).__name__}: {exc}",
     )
 
 
