@@ -90,6 +90,7 @@ class PageJob:
     publisher_id: int | None
     feed_published_at: datetime | None
     feed_title: str | None
+    discovered_via: str = "feed"
 
 
 def _fetch_log(
@@ -215,6 +216,7 @@ def fetch_page(client: RunClient, job: PageJob) -> PageResult:
         "feed_id": job.feed_id,
         "url_key": job.url_key,
         "robots_decision": _robots_decision(result),
+        "discovered_via": job.discovered_via,
     }
     if result.error_class:
         fetch = _fetch_log(result, "page", **common)

@@ -14,15 +14,33 @@ import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from warehouse.load import SourceRow
 
-__all__ = ["Publisher", "SourcesError", "adhoc_sources", "load_sources", "source_rows"]
+__all__ = [
+    "ExtractionHints",
+    "Publisher",
+    "SourcesError",
+    "adhoc_sources",
+    "load_sources",
+    "source_rows",
+]
 
 
 class SourcesError(Exception):
     """The sources file is missing or wrong; the message says where and what to fix."""
+
+
+class ExtractionHints(BaseModel):
+    """For a site the generic extractor gets wrong: used only for that publisher's pages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    body_selector: str | None = Field(None, min_length=1, description="CSS selector of the body.")
+    prune_selectors: list[str] = Field(
+        default_factory=list, description="CSS selectors of elements removed before extraction."
+    )
 
 
 class Publisher(BaseModel):
@@ -33,16 +51,29 @@ class Publisher(BaseModel):
     country: str | None = Field(None, min_length=2, max_length=2)
     language: str | None = Field(None, min_length=2, max_length=3)
     enabled: bool = True
-    feeds: list[str] = Field(min_length=1)
+    feeds: list[str] = Field(default_factory=list)
+    # News sitemaps (or sitemap indexes) polled like feeds.
+    sitemaps: list[str] = Field(default_factory=list)
+    # Per-source settings; None: the global setting.
+    poll_interval_s: float | None = Field(None, gt=0, description="Floor between two polls.")
+    per_host_delay_s: float | None = Field(None, ge=0, description="Politeness override.")
+    per_host_concurrency: int | None = Field(None, ge=1, description="Politeness override.")
+    extraction: ExtractionHints | None = None
 
-    @field_validator("feeds")
+    @field_validator("feeds", "sitemaps")
     @classmethod
-    def _http_urls(cls, feeds: list[str]) -> list[str]:
-        for url in feeds:
+    def _http_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"feed URL must be http(s) with a host: {url!r}")
-        return feeds
+                raise ValueError(f"URL must be http(s) with a host: {url!r}")
+        return urls
+
+    @model_validator(mode="after")
+    def _has_a_source(self) -> Publisher:
+        if not self.feeds and not self.sitemaps:
+            raise ValueError("give at least one feed or sitemap")
+        return self
 
 
 class SourcesFile(BaseModel):
@@ -96,7 +127,7 @@ def source_rows(publishers: list[Publisher]) -> list[SourceRow]:
     return [
         SourceRow(
             publisher=p.name,
-            domain=p.domain or _domain(p.feeds[0]),
+            domain=p.domain or _domain((p.feeds or p.sitemaps)[0]),
             country=p.country,
             language=p.language,
             feed_url=url,

@@ -45,6 +45,8 @@ FETCH_SCHEMA: dict[str, pl.DataType] = {
     "retry_after_s": pl.Float64(),
     "warc_path": pl.String(),
     "warc_offset": pl.Int64(),
+    "discovered_via": pl.String(),
+    "captured_at": UTC_TS,
 }
 
 ENTRY_SCHEMA: dict[str, pl.DataType] = {
@@ -84,6 +86,8 @@ ARTICLE_SCHEMA: dict[str, pl.DataType] = {
     "is_paywalled": pl.Boolean(),
     "charset": pl.String(),
     "charset_source": pl.String(),
+    "discovered_via": pl.String(),
+    "captured_at": UTC_TS,
 }
 AUTHOR_SCHEMA: dict[str, pl.DataType] = {
     "url_key": pl.String(),
@@ -222,6 +226,8 @@ def article_frames(pages: Sequence[PageResult], seen_at: datetime) -> ArticleFra
                 "is_paywalled": a.is_paywalled,
                 "charset": a.charset,
                 "charset_source": a.charset_source,
+                "discovered_via": page.fetch.discovered_via,
+                "captured_at": page.fetch.captured_at,
             }
         )
         position = 0

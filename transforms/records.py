@@ -163,6 +163,10 @@ class FetchLog:
     retry_after_s: float | None = None
     warc_path: str | None = None  # capture file, relative to the captures folder
     warc_offset: int | None = None
+    # Pages: how the URL was found (feed | sitemap | wayback | commoncrawl | warc), and for
+    # archived copies when the archive took them — never mistaken for the publication date.
+    discovered_via: str | None = None
+    captured_at: datetime | None = None
 
     @property
     def not_modified(self) -> bool:

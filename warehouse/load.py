@@ -58,13 +58,19 @@ RUN_COUNTERS = (
 _FETCH_COLUMNS = (
     "fetch_id, run_id, feed_id, url, url_key, final_url, kind, requested_at, status, bytes, "
     "elapsed_ms, content_type, charset, charset_source, error_class, error, drop_reason, "
-    "robots_decision, redirects, retry_after_s, warc_path, warc_offset"
+    "robots_decision, redirects, retry_after_s, warc_path, warc_offset, discovered_via, captured_at"
 )
 
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    con.execute("begin transaction")
+    """One transaction; inside the caller's own, its commit (or rollback) covers this work —
+    which is how a backfill chunk commits its pages and its `done` mark together."""
+    try:
+        con.execute("begin transaction")
+    except duckdb.TransactionException:
+        yield con
+        return
     try:
         yield con
     except BaseException:
@@ -514,6 +520,7 @@ def load_pages(
     frames: ArticleFrames,
     *,
     refresh_unchanged: bool = False,
+    keep_existing: bool = False,
 ) -> PageLoadCounts:
     """Store one batch of page fetches, raw pages and articles in one transaction.
 
@@ -522,7 +529,9 @@ def load_pages(
     content hash only moves ``last_seen_at`` — unless ``refresh_unchanged`` (re-extraction),
     which also refreshes metadata, ``extractor_version`` and the removed-spans/images/links
     tables. With a new hash the article takes the new text and version + 1, and
-    ``article_versions`` keeps every version's text.
+    ``article_versions`` keeps every version's text. ``keep_existing`` (backfills: an archived
+    copy is older than what the warehouse holds) leaves known articles as they are and counts
+    them as unchanged.
     """
     with transaction(con):
         fetch_ids = _insert_fetches(con, run_id, fetches)
@@ -560,6 +569,8 @@ def load_pages(
             from incoming_articles i left join articles a using (url_key)
             """
         )
+        if keep_existing:
+            con.execute("update batch_status set status = 'known' where status <> 'new'")
         refreshed = "('updated', 'unchanged')" if refresh_unchanged else "('updated')"
         con.execute(
             f"""
@@ -593,11 +604,13 @@ def load_pages(
             insert into articles (url_key, canonical_url, url, publisher_id, feed_id, title, text,
                 description, language, language_source, html_lang, published_at, modified_at,
                 date_source, first_seen_at, last_seen_at, word_count, content_hash, version,
-                extractor_version, fetch_id, is_paywalled, charset, charset_source)
+                extractor_version, fetch_id, is_paywalled, charset, charset_source,
+                discovered_via, captured_at)
             select i.url_key, i.canonical_url, i.url, i.publisher_id, i.feed_id, i.title, i.text,
                 i.description, i.language, i.language_source, i.html_lang, i.published_at,
                 i.modified_at, i.date_source, i.seen_at, i.seen_at, i.word_count, i.content_hash,
-                1, i.extractor_version, i.fetch_id, i.is_paywalled, i.charset, i.charset_source
+                1, i.extractor_version, i.fetch_id, i.is_paywalled, i.charset, i.charset_source,
+                i.discovered_via, i.captured_at
             from incoming_articles i join batch_status b using (url_key)
             where b.status = 'new'
             """
@@ -631,7 +644,7 @@ def load_pages(
     return PageLoadCounts(
         new=counts.get("new", 0),
         updated=counts.get("updated", 0),
-        unchanged=counts.get("unchanged", 0),
+        unchanged=counts.get("unchanged", 0) + counts.get("known", 0),
     )
 
 
