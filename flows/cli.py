@@ -59,7 +59,8 @@ class _RichReporter:
 
     def _task(self, stage: str) -> Any:
         if stage not in self._tasks:
-            self._tasks[stage] = self._progress.add_task(stage, total=0)
+            # No total until a stage announces one (a WARC file's record count is unknown).
+            self._tasks[stage] = self._progress.add_task(stage, total=None)
         return self._tasks[stage]
 
     def add_total(self, stage: str, amount: int) -> None:
@@ -529,81 +530,15 @@ def runs(
     )
 
 
-@app.command()
-def sources(
-    db: DbOption = DEFAULT_DB,
-    sources_file: Annotated[
-        Path, typer.Option("--sources", envvar="NEWSDESK_SOURCES", help="Sources TOML file.")
-    ] = Path("deploy/sources.toml"),
-    health: Annotated[
-        bool,
-        typer.Option(
-            "--health",
-            help="Per feed: last success, failures in a row, next check, last error, 304 ratio.",
-        ),
-    ] = False,
-    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
-) -> None:
-    """Publishers and feeds — from the sources file and the warehouse — with their last status."""
-    if health:
-        _query_and_print(
-            db,
-            "select publisher, feed_url, last_success_at, consecutive_failures as failures, "
-            "next_check_at, next_check_reason as why, last_error_class, last_error, "
-            "not_modified_ratio, new_articles_last_day, usual_articles_per_day, retired_at "
-            "from source_health order by consecutive_failures desc, publisher, feed_url",
-            output,
-        )
-        return
-    from flows.sources import Publisher, SourcesError, load_sources
-    from warehouse.db import WarehouseError, connect
-
-    configured: list[Publisher] = []
-    if sources_file.exists():
-        try:
-            configured = load_sources(sources_file)
-        except SourcesError as exc:
-            raise fail(str(exc)) from exc
-    known: dict[str, tuple[Any, ...]] = {}
-    if db.exists():
-        try:
-            con = connect(db, read_only=True, wait_seconds=60)
-            try:
-                for row in con.execute(
-                    "select feed_url, publisher, last_status, last_fetch_at, last_error_class, "
-                    "articles from feed_overview order by publisher, feed_url"
-                ).fetchall():
-                    known[row[0]] = row[1:]
-            finally:
-                con.close()
-        except WarehouseError as exc:
-            raise fail(str(exc)) from exc
-    if not configured and not known:
-        raise fail(f"no sources: {sources_file} does not exist and {db} has no feeds yet")
-    names = [
-        "publisher",
-        "feed",
-        "in_file",
-        "last_status",
-        "last_fetch_at",
-        "last_error",
-        "articles",
-    ]
-    rows: list[list[Any]] = []
-    for publisher in configured:
-        for url in publisher.feeds:
-            _, *last = known.pop(url, (None, None, None, None, 0))
-            rows.append([publisher.name, url, True, *last])
-    for url, (publisher_name, *last) in known.items():  # e.g. the demo's or ad-hoc feeds
-        rows.append([publisher_name, url, False, *last])
-    print_rows(names, rows, output.value)
-
-
 from flows.analytics_cli import register as register_analytics_commands  # noqa: E402
+from flows.backfill_cli import register as register_backfill_commands  # noqa: E402
 from flows.ops_cli import register as register_ops_commands  # noqa: E402
+from flows.sources_cli import register as register_sources_commands  # noqa: E402
 
 register_analytics_commands(app)
 register_ops_commands(app)
+register_sources_commands(app)
+register_backfill_commands(app)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ What :meth:`Fetcher.get` enforces, on every redirect hop (followed here, one at 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -274,12 +275,15 @@ class Fetcher:
         last_modified: str | None = None,
         accept: str | None = None,
         respect_robots: bool = True,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> HttpResult:
         """GET ``url``; validators are echoed verbatim so the server can answer 304.
 
-        ``respect_robots=False`` skips the robots gate (for fetching robots.txt itself).
+        ``respect_robots=False`` skips the robots gate (for fetching robots.txt itself, and
+        for archives, which answer for themselves). ``extra_headers``: e.g. ``Range`` for one
+        record of a Common Crawl WARC file.
         """
-        headers: dict[str, str] = {}
+        headers: dict[str, str] = dict(extra_headers or {})
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:

@@ -1,4 +1,11 @@
-"""The ``ingest`` flow: due feeds → entries → pages → clean articles → story clusters → DuckDB.
+"""The ``ingest`` flow: due feeds and sitemaps → entries → pages → clean articles → story
+clusters → DuckDB.
+
+A sitemap source (a news sitemap, a plain urlset with lastmod, or an index of them) is polled
+like a feed — conditional GET, the same ``feed_state`` machine — and its URLs newer than the
+last successful fetch become entries (``discovered_via = 'sitemap'``). Per-publisher settings of
+the sources file apply to that publisher only: its poll floor, its hosts' politeness, and its
+extraction hints (see :class:`transforms.extract.SourceHints`).
 
 Work is batched per host (one Prefect task fetches all due feeds of a host; page tasks take up to
 ``page_batch_size`` pages of one host), so Prefect's per-task cost stays small. All tasks of a
@@ -14,8 +21,8 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +40,24 @@ from flows.clients import RunClient, close_run_client, open_run_client, run_clie
 from flows.http import HttpResult
 from flows.reporting import emit_health_events, publish_run_report, run_report_data
 from flows.robots import RobotsRecord
-from flows.settings import Settings
+from flows.settings import HostPoliteness, Settings
 from flows.sources import Publisher, adhoc_sources, load_sources, source_rows
-from transforms.extract import extract_article
+from transforms.discovery import SitemapResult, SitemapUrl, parse_sitemap
+from transforms.extract import SourceHints, extract_article
 from transforms.feeds import parse_feed
 from transforms.frames import PageResult, article_frames, entries_frame, fetches_frame
 from transforms.records import Dropped, ExtractedArticle, FetchLog, ParsedFeed
 from transforms.schedule import FeedSignals, PollPolicy, header_hints, next_check
+from transforms.sitemap_entries import (
+    MAX_CHILD_SITEMAPS,
+    MAX_SITEMAP_DEPTH,
+    choose_children,
+    index_lastmods,
+    sitemap_entries,
+    sitemap_feed,
+    sitemap_key,
+    sitemap_kind,
+)
 from transforms.urls import host_of
 from warehouse import load
 from warehouse.db import connect
@@ -47,13 +65,28 @@ from warehouse.dedup import dedup_pending
 from warehouse.migrate import migrate
 from warehouse.search import SearchError, refresh_search_index
 
-__all__ = ["FeedJob", "FeedOutcome", "PageJob", "ingest", "open_warehouse", "refresh_search"]
+__all__ = [
+    "FeedJob",
+    "FeedOutcome",
+    "PageJob",
+    "fetch_feed",
+    "fetch_sitemap",
+    "ingest",
+    "open_warehouse",
+    "politeness_overrides",
+    "refresh_search",
+    "source_hints",
+]
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, "
     "text/xml;q=0.9, */*;q=0.5"
 )
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+SITEMAP_ACCEPT = "application/xml, text/xml;q=0.9, application/x-gzip;q=0.8, */*;q=0.5"
+# A sitemap's URLs are taken when dated after the last successful fetch less this margin (a
+# publisher may add a URL to its sitemap a while after the date it gives it).
+SITEMAP_MARGIN = timedelta(hours=1)
 # How long the flow waits for a reader (e.g. `newsdesk sql`) to let go of the file.
 WRITE_WAIT_SECONDS = 120.0
 
@@ -68,6 +101,9 @@ class FeedJob:
     conditional: bool = True  # False: the occasional unconditional fetch (wrong-304 check)
     consecutive_failures: int = 0
     entries_per_day: float | None = None
+    source_type: str = "feed"  # feed | sitemap
+    poll_interval_s: float | None = None  # the source's own poll floor; None: the setting
+    last_success_at: datetime | None = None  # sitemaps: URLs newer than this are new
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +116,20 @@ class FeedOutcome:
     reason: str
     moved_to: str | None = None  # 301/308 all the way: the feed's new address
     moved_status: int | None = None
+    # Sitemaps: the child sitemaps fetched, and the source's failure when none could be read
+    # although the top document could (the children's rows say why).
+    extra_fetches: tuple[FetchLog, ...] = ()
+    error_class: str | None = None
+    error: str | None = None
+
+    @property
+    def failed_class(self) -> str | None:
+        """The error of the source as a whole (feed_state), or None when it was read."""
+        return self.fetch.error_class or self.error_class
+
+    @property
+    def failed_error(self) -> str | None:
+        return self.fetch.error if self.fetch.error_class else self.error
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +141,7 @@ class PageJob:
     feed_published_at: datetime | None
     feed_title: str | None
     discovered_via: str = "feed"
+    hints: SourceHints | None = None  # the source's extraction hints and language
 
 
 def _fetch_log(
@@ -148,11 +199,25 @@ def fetch_feed(client: RunClient, job: FeedJob, policy: PollPolicy) -> FeedOutco
             "error": parsed.error,
         }
     fetch = _fetch_log(result, "feed", capture, **overrides)
+    return _outcome(job, result, fetch, parsed, policy)
+
+
+def _outcome(
+    job: FeedJob,
+    result: HttpResult,
+    fetch: FetchLog,
+    parsed: ParsedFeed | None,
+    policy: PollPolicy,
+    extra_fetches: tuple[FetchLog, ...] = (),
+    failure: tuple[str, str] | None = None,
+) -> FeedOutcome:
+    """The outcome of one source fetch, with when to look again."""
     now = datetime.now(UTC)
     hints = header_hints(result.headers, now)
+    failed = bool(fetch.error_class or failure)
     signals = FeedSignals(
         last_status=result.status,
-        consecutive_failures=job.consecutive_failures + 1 if fetch.error_class else 0,
+        consecutive_failures=job.consecutive_failures + 1 if failed else 0,
         ttl_minutes=parsed.ttl_minutes if parsed else None,
         max_age_s=hints.max_age_s,
         expires_at=hints.expires_at,
@@ -160,7 +225,7 @@ def fetch_feed(client: RunClient, job: FeedJob, policy: PollPolicy) -> FeedOutco
         entries_per_day=job.entries_per_day,
     )
     decision = next_check(now, signals, policy)
-    moved_to = result.permanent_redirect if not fetch.error_class else None
+    moved_to = result.permanent_redirect if not failed else None
     moved_status = result.redirects[-1][0] if moved_to else None
     return FeedOutcome(
         job,
@@ -171,26 +236,167 @@ def fetch_feed(client: RunClient, job: FeedJob, policy: PollPolicy) -> FeedOutco
         decision.reason,
         moved_to,
         moved_status,
+        extra_fetches,
+        failure[0] if failure else None,
+        failure[1] if failure else None,
     )
+
+
+def fetch_sitemap(
+    client: RunClient,
+    job: FeedJob,
+    policy: PollPolicy,
+    first_window_days: float,
+    now: datetime | None = None,
+) -> FeedOutcome:
+    """Fetch one sitemap source (conditional GET, like a feed), follow an index to its child
+    sitemaps (at most :data:`MAX_CHILD_SITEMAPS` per fetch, newest first, :data:`MAX_SITEMAP_DEPTH`
+    levels, never one twice), and turn the URLs dated after the last successful fetch (less
+    :data:`SITEMAP_MARGIN`) into entries; on the first fetch, those of the last
+    ``first_window_days`` days and the undated ones. Sitemaps are fetched whatever robots.txt
+    says: the publisher lists them for crawlers.
+    """
+    now = now or datetime.now(UTC)
+    result = client.fetcher.get(
+        job.url,
+        etag=job.etag if job.conditional else None,
+        last_modified=job.last_modified if job.conditional else None,
+        accept=SITEMAP_ACCEPT,
+        respect_robots=False,
+    )
+    capture = client.capture(result, "sitemap")
+    common: dict[str, Any] = {"feed_id": job.feed_id}
+    if result.error_class or result.not_modified:
+        return _outcome(job, result, _fetch_log(result, "sitemap", capture, **common), None, policy)
+    top_url = result.final_url or job.url
+    top = parse_sitemap(result.body, top_url)
+    if top.kind is None:
+        fetch = _fetch_log(
+            result, "sitemap", capture, error_class=top.error_class, error=top.error, **common
+        )
+        return _outcome(
+            job, result, fetch, sitemap_feed(None, (), top.error_class, top.error), policy
+        )
+
+    urls: list[SitemapUrl] = list(top.urls)
+    news = top.is_news
+    children: list[FetchLog] = []
+    problems: list[tuple[str, str]] = []  # (error_class, error) of what could not be read
+    read_urlset = top.kind == "urlset"
+    top_error: tuple[str | None, str | None] = (top.error_class, top.error)
+    root = frozenset({sitemap_key(job.url), sitemap_key(top_url)})
+    seen = set(root)
+    # (url, depth, the indexes above it), best first; an index's children queue after its
+    # siblings, so the newest sitemaps of the top index are read before deeper ones.
+    queue: list[tuple[str, int, frozenset[str]]] = []
+    if top.kind == "index":
+        more, loops = _children(top, result.body, top_url, 1, root, seen)
+        queue.extend(more)
+        if loops:
+            problems.append(("sitemap_loop", f"the index lists itself: {loops[0]}"))
+    while queue and len(children) < MAX_CHILD_SITEMAPS:
+        url, depth, above = queue.pop(0)
+        child_result = client.fetcher.get(url, accept=SITEMAP_ACCEPT, respect_robots=False)
+        child_capture = client.capture(child_result, "sitemap")
+        if child_result.error_class:
+            children.append(_fetch_log(child_result, "sitemap", child_capture, **common))
+            problems.append((child_result.error_class, f"{url}: {child_result.error}"))
+            continue
+        final = child_result.final_url or url
+        parsed = parse_sitemap(child_result.body, final)
+        error_class, error = parsed.error_class, parsed.error
+        if parsed.kind == "index" and depth >= MAX_SITEMAP_DEPTH:
+            error_class = error_class or "sitemap_too_deep"
+            error = error or f"sitemap index at depth {depth}: not followed"
+        elif parsed.kind == "index":
+            path = above | {sitemap_key(url), sitemap_key(final)}
+            seen.update(path)
+            more, loops = _children(parsed, child_result.body, final, depth + 1, path, seen)
+            queue.extend(more)
+            if loops and not error_class:
+                error_class, error = (
+                    "sitemap_loop",
+                    f"lists itself or an index above it: {loops[0]}",
+                )
+        elif parsed.kind == "urlset":
+            read_urlset = True
+            urls.extend(parsed.urls)
+            news = news or parsed.is_news
+        children.append(
+            _fetch_log(
+                child_result,
+                "sitemap",
+                child_capture,
+                error_class=error_class,
+                error=error,
+                **common,
+            )
+        )
+        if error_class:
+            problems.append((error_class, f"{url}: {error}"))
+
+    failure = None
+    if not read_urlset and problems:
+        # Nothing but broken children or loops: the source failed, though its top answered.
+        failure = problems[0]
+        if failure[0] == "sitemap_loop" and top_error[0] is None:
+            top_error, failure = failure, None  # the top index's own defect: its row says so
+    since = (
+        job.last_success_at - SITEMAP_MARGIN
+        if job.last_success_at is not None
+        else now - timedelta(days=first_window_days)
+    )
+    entries = sitemap_entries(urls, since, take_undated=job.last_success_at is None)
+    fetch = _fetch_log(
+        result, "sitemap", capture, error_class=top_error[0], error=top_error[1], **common
+    )
+    parsed_feed = sitemap_feed(sitemap_kind(top, news), entries, *(failure or top_error))
+    return _outcome(job, result, fetch, parsed_feed, policy, tuple(children), failure)
+
+
+def _children(
+    index: SitemapResult,
+    body: bytes,
+    url: str,
+    depth: int,
+    above: frozenset[str],
+    seen: set[str],
+) -> tuple[list[tuple[str, int, frozenset[str]]], list[str]]:
+    """The children of an index worth fetching (not seen yet), best first, and those that are
+    the index itself or an index above it (a loop). ``seen`` is updated."""
+    fresh: list[str] = []
+    loops: list[str] = []
+    for child in index.sitemaps:
+        key = sitemap_key(child)
+        if key in above:
+            loops.append(child)
+        elif key not in seen:
+            fresh.append(child)
+    chosen = choose_children(fresh, index_lastmods(body, url), MAX_CHILD_SITEMAPS)
+    seen.update(sitemap_key(child) for child in chosen)
+    return [(child, depth, above) for child in chosen], loops
 
 
 @task(name="fetch-feeds", task_run_name="fetch-feeds-{host}", cache_policy=NO_CACHE)
 def fetch_feeds(
     host: str, jobs: list[FeedJob], settings: Settings, run_id: str
 ) -> list[FeedOutcome]:
-    """All due feeds of one host, one after another."""
+    """All due feeds and sitemaps of one host, one after another."""
     logger = get_run_logger()
     client = run_client(run_id, settings)
-    policy = PollPolicy(interval_s=settings.poll_interval_s)
     outcomes = []
     for job in jobs:
+        policy = job_policy(job, settings)
         try:
-            outcome = fetch_feed(client, job, policy)
+            if job.source_type == "sitemap":
+                outcome = fetch_sitemap(client, job, policy, settings.sitemap_first_window_days)
+            else:
+                outcome = fetch_feed(client, job, policy)
         except Exception as exc:  # a bug must not take the host's other feeds down
-            logger.exception("feed %s: unexpected error", job.url)
+            logger.exception("%s %s: unexpected error", job.source_type, job.url)
             failed = FetchLog(
                 url=job.url,
-                kind="feed",
+                kind="sitemap" if job.source_type == "sitemap" else "feed",
                 requested_at=datetime.now(UTC),
                 feed_id=job.feed_id,
                 error_class="internal",
@@ -199,13 +405,22 @@ def fetch_feeds(
             outcome = FeedOutcome(
                 job, failed, None, datetime.now(UTC), policy.interval_s, "internal"
             )
-        if outcome.fetch.error_class:
+        if outcome.failed_class:
             logger.warning(
-                "feed %s: %s: %s", job.url, outcome.fetch.error_class, outcome.fetch.error
+                "%s %s: %s: %s",
+                job.source_type,
+                job.url,
+                outcome.failed_class,
+                outcome.failed_error,
             )
         outcomes.append(outcome)
         progress.advance("feeds")
     return outcomes
+
+
+def job_policy(job: FeedJob, settings: Settings) -> PollPolicy:
+    """The polling policy of one source: its own poll floor, else the global one."""
+    return PollPolicy(interval_s=job.poll_interval_s or settings.poll_interval_s)
 
 
 def fetch_page(client: RunClient, job: PageJob) -> PageResult:
@@ -228,6 +443,7 @@ def fetch_page(client: RunClient, job: PageJob) -> PageResult:
         fetched_at=result.requested_at,
         feed_published_at=job.feed_published_at,
         feed_title=job.feed_title,
+        hints=job.hints,
     )
     # `newsdesk reextract` reads the WARC capture; only when writing it failed is the body kept
     # in the warehouse instead (compressed).
@@ -297,16 +513,19 @@ def _state_frame(outcomes: list[FeedOutcome]) -> pl.DataFrame:
     rows = []
     for o in outcomes:
         f = o.fetch
+        # A sitemap whose top answered but none of whose children could be read keeps no
+        # validators: a 304 next time would skip the children it still has to read.
+        ok = o.failed_class is None
         rows.append(
             {
                 "feed_id": o.job.feed_id,
-                "etag": f.etag if f.error_class is None else None,
-                "last_modified": f.last_modified if f.error_class is None else None,
+                "etag": f.etag if ok else None,
+                "last_modified": f.last_modified if ok else None,
                 "last_status": f.status,
                 "fetched_at": f.requested_at,
-                "ok": f.error_class is None,
-                "error_class": f.error_class,
-                "error": f.error,
+                "ok": ok,
+                "error_class": o.failed_class,
+                "error": o.failed_error,
                 "kind": o.parsed.kind if o.parsed else None,
                 "title": o.parsed.title if o.parsed else None,
                 "next_check_at": o.next_check_at,
@@ -348,11 +567,12 @@ def ingest(
     all_feeds: bool = False,
     overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Fetch due feeds, their new pages, extract, cluster and load. Returns the run's counts.
+    """Fetch due feeds and sitemaps, their new pages, extract, cluster and load. Returns the
+    run's counts (``feeds_*`` count sitemap sources too).
 
     Sources, first given wins: ``publishers`` (entries shaped like the sources file's),
-    ``feeds`` (ad-hoc feed URLs, one publisher per host), the ``sources`` file. Only feeds whose
-    ``next_check_at`` has come are fetched, unless ``all_feeds``. ``overrides`` replace
+    ``feeds`` (ad-hoc feed URLs, one publisher per host), the ``sources`` file. Only sources
+    whose ``next_check_at`` has come are fetched, unless ``all_feeds``. ``overrides`` replace
     settings fields for this run (e.g. ``{"allow_private": ["127.0.0.1/32"]}``).
     """
     logger = get_run_logger()
@@ -369,6 +589,10 @@ def ingest(
         configured = adhoc_sources(feeds)
     else:
         configured = load_sources(Path(sources or settings.sources))
+    # Publishers' own politeness, for their hosts and this run (explicit settings win).
+    settings = settings.model_copy(
+        update={"host_politeness": politeness_overrides(configured) | settings.host_politeness}
+    )
     run_id = str(flow_run.id or uuid.uuid4())
     counts: dict[str, int] = dict.fromkeys(load.RUN_COUNTERS, 0)
     started = datetime.now(UTC)
@@ -378,20 +602,23 @@ def ingest(
         load.start_run(con, run_id, "ingest", started)
         due = load.due_feeds(con, [feed_id for feed_id, _ in feed_map.values()], started, all_feeds)
         robots = [RobotsRecord(*row) for row in load.robots_records(con)]
-    policy = PollPolicy(interval_s=settings.poll_interval_s)
-    jobs = [
-        FeedJob(
+        hints = load.publisher_hints(con)
+    jobs = []
+    for d in due:
+        job = FeedJob(
             d.feed_id,
             d.publisher_id,
             d.url,
             d.etag,
             d.last_modified,
-            conditional=not d.needs_unconditional(started, policy),
             consecutive_failures=d.consecutive_failures,
             entries_per_day=d.entries_per_day,
+            source_type=d.source_type,
+            poll_interval_s=d.poll_interval_s,
+            last_success_at=d.last_success_at,
         )
-        for d in due
-    ]
+        policy = job_policy(job, settings)
+        jobs.append(replace(job, conditional=not d.needs_unconditional(started, policy)))
     open_run_client(run_id, settings, robots)
     try:
         counts["feeds_total"] = len(jobs)
@@ -407,7 +634,7 @@ def ingest(
         page_futures: list[PrefectFuture[list[PageResult]]] = []
         for group, outcomes in enumerate(_completed_in_groups(feed_futures)):
             page_jobs = _load_feed_outcomes(
-                db, run_id, outcomes, counts, scheduled, check_retries=group == 0
+                db, run_id, outcomes, counts, scheduled, hints, check_retries=group == 0
             )
             progress.add_total("pages", len(page_jobs))
             by_page_host: dict[str, list[PageJob]] = defaultdict(list)
@@ -467,14 +694,15 @@ def _load_feed_outcomes(
     outcomes: list[FeedOutcome],
     counts: dict[str, int],
     scheduled: set[str],
+    hints: dict[int, load.PublisherHints],
     check_retries: bool,
 ) -> list[PageJob]:
-    """Store a group of hosts' feed results; return the pages to fetch for them."""
+    """Store a group of hosts' feed and sitemap results; return the pages to fetch for them."""
     frames = []
     for o in outcomes:
         if o.fetch.not_modified:
             counts["feeds_not_modified"] += 1
-        elif o.fetch.error_class:
+        elif o.failed_class:
             counts["feeds_failed"] += 1
         else:
             counts["feeds_fetched"] += 1
@@ -493,7 +721,7 @@ def _load_feed_outcomes(
         new = load.load_feed_batch(
             con,
             run_id,
-            fetches_frame([o.fetch for o in outcomes]),
+            fetches_frame([f for o in outcomes for f in (o.fetch, *o.extra_fetches)]),
             entries.drop("publisher_id"),
             _state_frame(outcomes),
         )
@@ -513,9 +741,54 @@ def _load_feed_outcomes(
                 row["publisher_id"],
                 row["published_at"],
                 row["title"],
+                discovered_via=row["discovered_via"] or "feed",
+                hints=source_hints(hints.get(row["publisher_id"]), row["language"]),
             )
         )
     return jobs
+
+
+def source_hints(
+    publisher: load.PublisherHints | None, language: str | None = None
+) -> SourceHints | None:
+    """The extraction hints of one page: its publisher's selectors, and the language its
+    source gave (a news sitemap's ``news:language``), else the publisher's."""
+    language = language or (publisher.language if publisher else None)
+    if publisher is None and language is None:
+        return None
+    return SourceHints(
+        body_selector=publisher.body_selector if publisher else None,
+        prune_selectors=publisher.prune_selectors if publisher else (),
+        language=language,
+    )
+
+
+def politeness_overrides(publishers: list[Publisher]) -> dict[str, HostPoliteness]:
+    """Per-host politeness from the publishers that set ``per_host_delay_s`` or
+    ``per_host_concurrency``: for the hosts of their feeds and sitemaps (``host[:port]``) and
+    their domain (with its subdomains). Where publishers share a host, the most cautious
+    value wins (the longest delay, the fewest requests in flight)."""
+    merged: dict[str, HostPoliteness] = {}
+    for p in publishers:
+        if p.per_host_delay_s is None and p.per_host_concurrency is None:
+            continue
+        keys = {host_of(url) for url in (*p.feeds, *p.sitemaps)}
+        if p.domain:
+            keys.add(p.domain.strip().lower().removeprefix("www."))
+        for key in keys:
+            if not key:
+                continue
+            mine = HostPoliteness(delay_s=p.per_host_delay_s, concurrency=p.per_host_concurrency)
+            known = merged.get(key)
+            if known is not None:
+                delays = [d for d in (known.delay_s, mine.delay_s) if d is not None]
+                limits = [c for c in (known.concurrency, mine.concurrency) if c is not None]
+                mine = HostPoliteness(
+                    delay_s=max(delays) if delays else None,
+                    concurrency=min(limits) if limits else None,
+                )
+            merged[key] = mine
+    return merged
 
 
 def _empty_candidates() -> pl.DataFrame:

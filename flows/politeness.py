@@ -4,7 +4,9 @@ shared by every Fetcher of a run so that the limits hold across Prefect task thr
 Per host: a minimum interval between the *starts* of two requests (``delay_s``, raised by the
 site's robots.txt Crawl-delay up to a cap), at most ``per_host`` requests in flight, and a
 "not before" time pushed out by :meth:`HostLimiter.defer` when the host answers 429/503 with
-Retry-After. Across hosts: at most ``global_limit`` requests in flight.
+Retry-After. Across hosts: at most ``global_limit`` requests in flight. ``overrides`` give
+chosen hosts their own delay and concurrency (a publisher's settings in the sources file): a key
+``host:port`` matches exactly, a bare domain matches that host and its subdomains on any port.
 
 :meth:`HostLimiter.try_acquire` is the non-blocking core (tests drive it with a fake clock);
 :meth:`HostLimiter.slot` waits for it. A wait longer than the caller's budget raises
@@ -17,11 +19,11 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flows.settings import Settings
+from flows.settings import HostPoliteness, Settings
 
 __all__ = ["MAX_CRAWL_DELAY_S", "MAX_DEFER_S", "HostBusy", "HostLimiter"]
 
@@ -43,6 +45,8 @@ class HostBusy(Exception):
 @dataclass
 class _Host:
     delay_s: float
+    per_host: int
+    base_delay_s: float  # the configured delay, before any Crawl-delay raised it
     next_start: float = -math.inf  # clock time the next request may start
     deferred_until: float = -math.inf  # clock time a Retry-After ends
     active: int = 0
@@ -63,9 +67,11 @@ class HostLimiter:
         max_crawl_delay_s: float = MAX_CRAWL_DELAY_S,
         max_defer_s: float = MAX_DEFER_S,
         clock: Callable[[], float] = time.monotonic,
+        overrides: Mapping[str, HostPoliteness] | None = None,
     ) -> None:
         if per_host < 1 or global_limit < 1:
             raise ValueError("per_host and global_limit must be at least 1")
+        self.overrides = {key.lower(): value for key, value in (overrides or {}).items()}
         self.delay_s = max(delay_s, 0.0)
         self.per_host = per_host
         self.global_limit = global_limit
@@ -85,13 +91,36 @@ class HostLimiter:
             per_host=settings.per_host_concurrency,
             global_limit=settings.global_concurrency,
             clock=clock,
+            overrides=settings.host_politeness,
         )
+
+    def override_for(self, host: str) -> HostPoliteness | None:
+        """The override that applies to ``host`` (``host[:port]``): an exact key, else the
+        longest bare-domain key that is the hostname or one of its parent domains."""
+        key = host.lower()
+        if key in self.overrides:
+            return self.overrides[key]
+        hostname = key.rsplit(":", 1)[0] if key.count(":") == 1 else key
+        best: tuple[int, HostPoliteness] | None = None
+        for domain, override in self.overrides.items():
+            if ":" in domain:
+                continue
+            if (hostname == domain or hostname.endswith("." + domain)) and (
+                best is None or len(domain) > best[0]
+            ):
+                best = (len(domain), override)
+        return best[1] if best else None
 
     def _host(self, host: str) -> _Host:
         key = host.lower()
         state = self._hosts.get(key)
         if state is None:
-            state = self._hosts[key] = _Host(self.delay_s)
+            delay, per_host = self.delay_s, self.per_host
+            override = self.override_for(key)
+            if override is not None:
+                delay = delay if override.delay_s is None else max(override.delay_s, 0.0)
+                per_host = per_host if override.concurrency is None else override.concurrency
+            state = self._hosts[key] = _Host(delay, per_host, delay)
         return state
 
     def try_acquire(self, host: str) -> float:
@@ -105,7 +134,7 @@ class HostLimiter:
             ready_at = max(state.next_start, state.deferred_until)
             if ready_at > now:
                 return ready_at - now
-            if state.active >= self.per_host or self._active >= self.global_limit:
+            if state.active >= state.per_host or self._active >= self.global_limit:
                 return math.inf
             state.active += 1
             self._active += 1
@@ -163,8 +192,9 @@ class HostLimiter:
         configured delay and ``seconds``, capped at ``max_crawl_delay_s``. None resets it."""
         with self._changed:
             state = self._host(host)
-            wanted = self.delay_s if seconds is None else max(self.delay_s, seconds)
-            state.delay_s = min(wanted, max(self.max_crawl_delay_s, self.delay_s))
+            base = state.base_delay_s
+            wanted = base if seconds is None else max(base, seconds)
+            state.delay_s = min(wanted, max(self.max_crawl_delay_s, base))
 
     def delay_of(self, host: str) -> float:
         """The current minimum interval between two requests to ``host``."""

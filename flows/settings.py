@@ -9,12 +9,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["HostPoliteness", "Settings"]
 
 VERSION = "0.1.0"
+
+
+class HostPoliteness(BaseModel):
+    """A per-host override of ``per_host_delay_s`` / ``per_host_concurrency`` (None: global)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    delay_s: float | None = Field(None, ge=0)
+    concurrency: int | None = Field(None, ge=1)
 
 
 class Settings(BaseSettings):
@@ -48,12 +57,25 @@ class Settings(BaseSettings):
         1.0, description="Minimum seconds between two requests to one host (raised by Crawl-delay)."
     )
     per_host_concurrency: int = Field(2, description="Requests in flight to one host at most.")
+    host_politeness: dict[str, HostPoliteness] = Field(
+        default_factory=dict,
+        description=(
+            "Per-host overrides of the two settings above: keys are host[:port] as in a URL "
+            "(exact), or a bare domain that also covers its subdomains on any port. The ingest "
+            "flow adds the per-publisher overrides of the sources file for its run."
+        ),
+    )
     global_concurrency: int = Field(
         16, description="Requests in flight at most, across hosts, per politeness limiter."
     )
     robots_ttl_s: float = Field(86_400.0, description="How long a fetched robots.txt is trusted.")
     poll_interval_s: float = Field(
         900.0, description="Floor between two polls of a healthy feed (server hints may raise it)."
+    )
+    sitemap_first_window_days: float = Field(
+        2.0,
+        gt=0,
+        description="A sitemap source's first fetch takes the URLs dated this many days back.",
     )
     dedup_window_days: int = Field(
         14, ge=0, description="New articles are matched against stories this many days around them."
@@ -68,6 +90,25 @@ class Settings(BaseSettings):
     )
     capture_rotate_bytes: int = Field(
         100_000_000, gt=0, description="A capture file is closed once it reaches this size."
+    )
+    # Archives for `newsdesk backfill`; their requests get the same politeness as any host.
+    wayback_cdx_url: str = Field(
+        "https://web.archive.org/cdx/search/cdx", description="The Wayback Machine's CDX API."
+    )
+    wayback_web_url: str = Field(
+        "https://web.archive.org/web", description="Wayback captures: {this}/{timestamp}id_/{url}."
+    )
+    cc_collinfo_url: str = Field(
+        "https://index.commoncrawl.org/collinfo.json", description="Common Crawl's list of crawls."
+    )
+    cc_data_url: str = Field(
+        "https://data.commoncrawl.org", description="Common Crawl's WARC files (byte ranges)."
+    )
+    backfill_max_sitemaps: int = Field(
+        500, gt=0, description="Sitemaps read at most per backfill (indexes included)."
+    )
+    backfill_max_urls: int = Field(
+        200_000, gt=0, description="Page URLs taken at most from one backfill's sitemaps."
     )
 
     @property

@@ -1,17 +1,30 @@
 """Article page (bytes or str) to :class:`ExtractedArticle`, or a :class:`Dropped` reason.
 
 Steps: decode with a recorded charset decision, parse once with lxml, read metadata (JSON-LD, meta
-tags), extract the main text with trafilatura, tidy it. Bad pages are values, never exceptions.
+tags), apply the source's own hints when it has any, extract the main text with trafilatura, tidy
+it. Bad pages are values, never exceptions.
+
+Source hints (:class:`SourceHints`, from the sources file, for a site the generic extractor gets
+wrong) act before the generic rules and are reported like them in ``removed``:
+
+=====================  =========================================================================
+``source.prune``       an element matching one of the source's ``prune_selectors`` (CSS)
+``source.body``        the text outside the source's ``body_selector`` element: only that
+                       element's subtree goes on to pre-cleaning and the extractor
+=====================  =========================================================================
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import trafilatura
+from lxml.cssselect import CSSSelector, SelectorError
 
 from transforms.clean import clean_lines, preclean
 from transforms.decode import decode_document
@@ -22,11 +35,19 @@ from transforms.metadata import (
     parse_html,
     read_page_metadata,
 )
-from transforms.records import Dropped, DropReason, ExtractedArticle
+from transforms.records import Dropped, DropReason, ExtractedArticle, RemovedSpan
 from transforms.text import content_hash, tidy_text, word_count
 from transforms.urls import article_url, canonical_url, prefer_canonical, resolve
 
-__all__ = ["EXTRACTOR_VERSION", "MAX_HTML_CHARS", "MIN_WORDS", "extract_article"]
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "MAX_HTML_CHARS",
+    "MIN_WORDS",
+    "SourceHints",
+    "apply_source_hints",
+    "extract_article",
+    "selector_problem",
+]
 
 MAX_HTML_CHARS = 8_000_000
 TRAFILATURA_OPTIONS: dict[str, Any] = {"favor_recall": True, "include_tables": True}
@@ -142,6 +163,153 @@ def _page_canonical(url: str, meta: PageMetadata) -> str:
     return canonical_url(url)
 
 
+# --- source hints -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHints:
+    """What one source's pages are extracted with besides the generic rules.
+
+    ``prune_selectors`` (CSS) are removed from the page first; then, when ``body_selector``
+    matches, only the first matching element's subtree is left in the body. ``language`` (a
+    BCP 47 tag, e.g. a news sitemap's ``news:language`` or the publisher's language) is used
+    when neither the page nor the extractor names one (``language_source = 'source'``).
+    """
+
+    body_selector: str | None = None
+    prune_selectors: tuple[str, ...] = ()
+    language: str | None = None
+
+    @property
+    def changes_markup(self) -> bool:
+        return bool(self.body_selector or self.prune_selectors)
+
+
+# Elements a hint never removes or narrows to: that would leave no page at all.
+_HINT_PROTECTED = frozenset({"html", "head", "body"})
+_INVISIBLE = frozenset({"script", "style", "noscript", "template"})
+MAX_SPAN_CHARS = 2000
+
+
+@lru_cache(maxsize=512)
+def _compiled(selector: str) -> CSSSelector | None:
+    try:
+        return CSSSelector(selector, translator="html")
+    except (SelectorError, ValueError, TypeError):
+        return None
+
+
+def selector_problem(selector: str) -> str | None:
+    """Why ``selector`` is not a usable CSS selector, or None when it is."""
+    if not selector.strip():
+        return "empty selector"
+    try:
+        CSSSelector(selector, translator="html")
+    except (SelectorError, ValueError, TypeError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _visible_text(element: Any) -> str:
+    if not isinstance(element.tag, str) or element.tag in _INVISIBLE:
+        return ""
+    parts = element.xpath(
+        ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
+        " or ancestor::template)]"
+    )
+    return " ".join(" ".join(str(p) for p in parts).split())
+
+
+def _attached(element: Any, root: Any) -> bool:
+    """Whether ``element`` is still in the tree of ``root`` (an earlier match may have taken
+    its ancestor away)."""
+    top = element
+    for ancestor in element.iterancestors():
+        top = ancestor
+    return top is root
+
+
+def _detach(element: Any) -> None:
+    """Remove ``element`` but keep its tail text (it belongs to the parent)."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if tail and tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def _narrow(body: Any, keep: Any) -> str:
+    """Leave only ``keep`` (a descendant of ``body``) in ``body``; return the visible text that
+    was outside it, in document order as far as the path from ``keep`` up allows."""
+    before: list[str] = []
+    after: list[str] = []
+    node = keep
+    while node is not body:
+        parent = node.getparent()
+        if parent is None:
+            break
+        own: list[str] = [parent.text or ""]
+        later: list[str] = [node.tail or ""]
+        seen_node = False
+        for sibling in parent:
+            if sibling is node:
+                seen_node = True
+                continue
+            text = " ".join(filter(None, [_visible_text(sibling), (sibling.tail or "").strip()]))
+            (later if seen_node else own).append(text)
+        before[:0] = own
+        after.extend(later)
+        node = parent
+    keep.tail = None
+    keep.getparent().remove(keep)
+    for child in list(body):
+        body.remove(child)
+    body.text = None
+    body.append(keep)
+    return " ".join(" ".join(before + after).split())
+
+
+def apply_source_hints(root: Any, hints: SourceHints) -> tuple[RemovedSpan, ...]:
+    """Apply a source's prune and body selectors to the lxml tree ``root`` in place; return
+    what was removed, as ``source.prune`` / ``source.body`` spans. A selector that does not
+    parse or matches nothing changes nothing."""
+    removed: list[RemovedSpan] = []
+    for css in hints.prune_selectors:
+        selector = _compiled(css)
+        if selector is None:
+            continue
+        for element in selector(root):
+            if element.tag in _HINT_PROTECTED or not _attached(element, root):
+                continue
+            text = _visible_text(element)
+            _detach(element)
+            if text:
+                removed.append(RemovedSpan("source.prune", text[:MAX_SPAN_CHARS]))
+    if hints.body_selector:
+        selector = _compiled(hints.body_selector)
+        body = next(iter(root.iter("body")), None)
+        matches = selector(root) if selector is not None and body is not None else []
+        keep = next(
+            (
+                m
+                for m in matches
+                if m.tag not in _HINT_PROTECTED and any(a is body for a in m.iterancestors())
+            ),
+            None,
+        )
+        if keep is not None:
+            outside = _narrow(body, keep)
+            if outside:
+                removed.append(RemovedSpan("source.body", outside[:MAX_SPAN_CHARS]))
+    return tuple(removed)
+
+
 def extract_article(
     page: str | bytes,
     url: str | None = None,
@@ -150,11 +318,13 @@ def extract_article(
     fetched_at: datetime | None = None,
     feed_published_at: datetime | None = None,
     feed_title: str | None = None,
+    hints: SourceHints | None = None,
 ) -> ExtractedArticle | Dropped:
     """Extract the clean text and metadata of one article page.
 
     ``fetched_at`` bounds every date (nothing is published after we saw it); feed evidence is
-    used when the page has none of its own.
+    used when the page has none of its own. ``hints`` are the source's own (see
+    :class:`SourceHints`): applied after the page's metadata is read, before every generic rule.
     """
     if isinstance(page, bytes):
         if not page.strip():
@@ -176,6 +346,7 @@ def extract_article(
     error_page = _error_page(tree, meta)
     if error_page:
         return Dropped(DropReason.NO_ARTICLE, error_page)
+    hinted = apply_source_hints(tree, hints) if hints and hints.changes_markup else ()
     headline_links = _headline_links(tree)
     cleaned = preclean(tree, url or meta.canonical_url)
     params: dict[str, Any] = {"extensive_search": False, "original_date": True}
@@ -236,6 +407,8 @@ def extract_article(
     language = _language(meta.html_lang)
     if language is None:
         language, language_source = _language(doc.language), "extractor"
+    if language is None and hints is not None:
+        language, language_source = _language(hints.language), "source"
     if language is None:
         language_source = None
     return ExtractedArticle(
@@ -263,5 +436,5 @@ def extract_article(
         html_lang=meta.html_lang,
         images=cleaned.images,
         links=cleaned.links,
-        removed=cleaned.removed + line_removals,
+        removed=hinted + cleaned.removed + line_removals,
     )

@@ -60,6 +60,8 @@ ENTRY_SCHEMA: dict[str, pl.DataType] = {
     "updated_at": UTC_TS,
     "authors": pl.List(pl.String()),
     "tags": pl.List(pl.String()),
+    "language": pl.String(),
+    "discovered_via": pl.String(),
 }
 
 ARTICLE_SCHEMA: dict[str, pl.DataType] = {
@@ -170,6 +172,8 @@ def entries_frame(feed_id: int, entries: Sequence[FeedEntry]) -> pl.DataFrame:
             "updated_at": e.updated_at,
             "authors": list(e.authors),
             "tags": list(e.tags),
+            "language": e.language,
+            "discovered_via": e.discovered_via,
         }
         for e in entries
     ]

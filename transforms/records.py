@@ -61,7 +61,7 @@ class Dropped:
 
 @dataclass(frozen=True, slots=True)
 class FeedEntry:
-    """What one feed said about one item."""
+    """What one feed (or sitemap) said about one item."""
 
     guid: str
     url: str
@@ -71,13 +71,15 @@ class FeedEntry:
     updated_at: datetime | None = None  # UTC
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    language: str | None = None  # sitemaps: news:language, as written
+    discovered_via: str = "feed"  # feed | sitemap: which kind of source listed it
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedFeed:
     """A parsed feed body. ``error_class`` is set when the body was not (wholly) a feed."""
 
-    kind: str | None  # rss | atom | rdf | json | None when not a feed
+    kind: str | None  # rss | atom | rdf | json | sitemap kinds | None when not a feed
     title: str | None
     entries: tuple[FeedEntry, ...]
     encoding: str | None = None

@@ -24,12 +24,14 @@ __all__ = [
     "RUN_COUNTERS",
     "DueFeed",
     "PageLoadCounts",
+    "PublisherHints",
     "SourceRow",
     "fail_run",
     "finish_run",
     "load_feed_batch",
     "load_pages",
     "pages_to_fetch",
+    "publisher_hints",
     "register_sources",
     "start_run",
     "transaction",
@@ -62,21 +64,30 @@ _FETCH_COLUMNS = (
 )
 
 
+# Connections (by id) inside a transaction() block, so an inner block joins the outer one.
+_OPEN_TRANSACTIONS: set[int] = set()
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """One transaction; inside the caller's own, its commit (or rollback) covers this work —
-    which is how a backfill chunk commits its pages and its `done` mark together."""
-    try:
-        con.execute("begin transaction")
-    except duckdb.TransactionException:
+    which is how a backfill chunk commits its pages and its `done` mark together.
+
+    Nesting is tracked here: a failed BEGIN would abort DuckDB's open transaction."""
+    if id(con) in _OPEN_TRANSACTIONS:
         yield con
         return
+    con.execute("begin transaction")
+    _OPEN_TRANSACTIONS.add(id(con))
     try:
         yield con
     except BaseException:
         con.execute("rollback")
         raise
-    con.execute("commit")
+    else:
+        con.execute("commit")
+    finally:
+        _OPEN_TRANSACTIONS.discard(id(con))
 
 
 FEED_STATE_SCHEMA: dict[str, pl.DataType] = {
@@ -111,6 +122,9 @@ class DueFeed:
     entries_per_day: float | None
     checks_since_unconditional: int
     last_unconditional_at: datetime | None
+    source_type: str = "feed"  # feed | sitemap
+    poll_interval_s: float | None = None  # the source's own poll floor
+    last_success_at: datetime | None = None
 
     def needs_unconditional(self, now: datetime, policy: PollPolicy) -> bool:
         return needs_unconditional_fetch(
@@ -121,8 +135,8 @@ class DueFeed:
 def due_feeds(
     con: duckdb.DuckDBPyConnection, feed_ids: list[int], now: datetime, all_feeds: bool = False
 ) -> list[DueFeed]:
-    """Enabled, unretired feeds among ``feed_ids`` whose next check has come (or all of them),
-    with their publishing rate over the last 7 days (entries per day)."""
+    """Enabled, unretired feeds and sitemaps among ``feed_ids`` whose next check has come (or
+    all of them), with their publishing rate over the last 7 days (entries per day)."""
     rows = con.execute(
         """
         with rates as (
@@ -133,7 +147,8 @@ def due_feeds(
         )
         select f.feed_id, f.publisher_id, f.url, s.etag, s.last_modified,
                coalesce(s.consecutive_failures, 0), r.per_day,
-               coalesce(s.checks_since_unconditional, 0), s.last_unconditional_at
+               coalesce(s.checks_since_unconditional, 0), s.last_unconditional_at,
+               coalesce(f.source_type, 'feed'), f.poll_interval_s, s.last_success_at
         from feeds f join feed_state s using (feed_id) left join rates r using (feed_id)
         where f.enabled and s.retired_at is null and list_contains($ids, f.feed_id)
           and ($all or s.next_check_at is null or s.next_check_at <= $now)
@@ -189,7 +204,12 @@ def store_robots(
 
 @dataclass(frozen=True, slots=True)
 class SourceRow:
-    """A configured feed with its publisher, as the warehouse should know it."""
+    """A configured feed or sitemap with its publisher, as the warehouse should know it.
+
+    ``poll_interval_s`` is the source's own poll floor (None: the global setting);
+    ``body_selector`` / ``prune_selectors`` are the publisher's extraction hints, stored on
+    ``publishers`` so that ``reextract`` applies them too.
+    """
 
     publisher: str
     domain: str | None
@@ -198,12 +218,36 @@ class SourceRow:
     feed_url: str
     feed_title: str | None = None
     enabled: bool = True
+    source_type: str = "feed"  # feed | sitemap
+    poll_interval_s: float | None = None
+    body_selector: str | None = None
+    prune_selectors: tuple[str, ...] = ()
+
+
+_SOURCE_SCHEMA: dict[str, pl.DataType] = {
+    "publisher": pl.String(),
+    "domain": pl.String(),
+    "country": pl.String(),
+    "language": pl.String(),
+    "feed_url": pl.String(),
+    "feed_title": pl.String(),
+    "enabled": pl.Boolean(),
+    "source_type": pl.String(),
+    "poll_interval_s": pl.Float64(),
+    "body_selector": pl.String(),
+    "prune_selectors": pl.List(pl.String()),
+}
 
 
 def register_sources(
     con: duckdb.DuckDBPyConnection, sources: Sequence[SourceRow]
 ) -> dict[str, tuple[int, int]]:
-    """Upsert publishers and feeds; return ``{feed_url: (feed_id, publisher_id)}``."""
+    """Upsert publishers and feeds (sitemaps included); return
+    ``{feed_url: (feed_id, publisher_id)}``.
+
+    A source's type, poll floor and its publisher's extraction hints are replaced by what the
+    configuration says now (dropping a hint from the sources file drops it here too).
+    """
     frame = pl.DataFrame(
         [
             {
@@ -214,18 +258,14 @@ def register_sources(
                 "feed_url": s.feed_url,
                 "feed_title": s.feed_title,
                 "enabled": s.enabled,
+                "source_type": s.source_type,
+                "poll_interval_s": s.poll_interval_s,
+                "body_selector": s.body_selector,
+                "prune_selectors": list(s.prune_selectors),
             }
             for s in sources
         ],
-        schema={
-            "publisher": pl.String(),
-            "domain": pl.String(),
-            "country": pl.String(),
-            "language": pl.String(),
-            "feed_url": pl.String(),
-            "feed_title": pl.String(),
-            "enabled": pl.Boolean(),
-        },
+        schema=_SOURCE_SCHEMA,
     )
     # A feed that answered 301/308 lives on under its new URL: a sources file that still
     # lists the old one maps to it instead of adding it again.
@@ -242,22 +282,31 @@ def register_sources(
         con.register("incoming_sources", frame)
         con.execute(
             """
-            insert into publishers (name, domain, country, language)
-            select publisher, any_value(domain), any_value(country), any_value(language)
+            insert into publishers (name, domain, country, language, body_selector,
+                                    prune_selectors)
+            select publisher, any_value(domain), any_value(country), any_value(language),
+                   any_value(body_selector), any_value(prune_selectors)
             from incoming_sources group by publisher order by min(position)
             on conflict (name) do update set
                 domain = coalesce(excluded.domain, publishers.domain),
                 country = coalesce(excluded.country, publishers.country),
-                language = coalesce(excluded.language, publishers.language)
+                language = coalesce(excluded.language, publishers.language),
+                body_selector = excluded.body_selector,
+                prune_selectors = excluded.prune_selectors
             """
         )
         con.execute(
             """
-            insert into feeds (publisher_id, url, title, enabled)
-            select p.publisher_id, s.feed_url, any_value(s.feed_title), bool_or(s.enabled)
+            insert into feeds (publisher_id, url, title, enabled, source_type, poll_interval_s)
+            select p.publisher_id, s.feed_url, any_value(s.feed_title), bool_or(s.enabled),
+                   arg_min(s.source_type, s.position),
+                   min(s.poll_interval_s)
             from incoming_sources s join publishers p on p.name = s.publisher
             group by p.publisher_id, s.feed_url order by min(s.position)
-            on conflict (url) do update set enabled = excluded.enabled
+            on conflict (url) do update set
+                enabled = excluded.enabled,
+                source_type = excluded.source_type,
+                poll_interval_s = excluded.poll_interval_s
             """
         )
         con.execute(
@@ -271,6 +320,30 @@ def register_sources(
         ).fetchall()
         con.unregister("incoming_sources")
     return {url: (feed_id, publisher_id) for url, feed_id, publisher_id in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherHints:
+    """What a publisher's pages are extracted with besides the generic rules."""
+
+    language: str | None
+    body_selector: str | None
+    prune_selectors: tuple[str, ...]
+
+
+def publisher_hints(con: duckdb.DuckDBPyConnection) -> dict[int, PublisherHints]:
+    """Per publisher_id: its language and extraction hints, for those that have any."""
+    rows = con.execute(
+        """
+        select publisher_id, language, body_selector, prune_selectors from publishers
+        where language is not null or body_selector is not null
+           or len(coalesce(prune_selectors, [])) > 0
+        """
+    ).fetchall()
+    return {
+        publisher_id: PublisherHints(language, body, tuple(prune or ()))
+        for publisher_id, language, body, prune in rows
+    }
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, started_at: datetime) -> None:
@@ -348,7 +421,10 @@ def pages_to_fetch(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame) -> 
     entries, so "updated" compares against what the feed said last time.
 
     ``candidates`` has the :data:`transforms.frames.ENTRY_SCHEMA` columns plus ``publisher_id``.
-    Returns one row per url_key: url, url_key, feed_id, publisher_id, published_at, title, reason.
+    Returns one row per url_key: url, url_key, feed_id, publisher_id, published_at, title,
+    language, discovered_via, reason. A page listed by several sources (a feed and a sitemap
+    of one publisher) is one row: a feed's entry wins over a sitemap's (it says more), then the
+    lowest feed_id.
     """
     con.register("candidates", candidates)
     transient = ", ".join(f"'{c}'" for c in TRANSIENT_ERRORS)
@@ -386,7 +462,9 @@ def pages_to_fetch(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame) -> 
 
         retried as (
             select e.feed_id, e.guid, e.url, e.url_key, e.title, e.summary, e.published_at,
-                   e.updated_at, e.authors, e.tags, f.publisher_id, 'retry' as reason
+                   e.updated_at, e.authors, e.tags, e.language,
+                   coalesce(e.discovered_via, 'feed') as discovered_via, f.publisher_id,
+                   'retry' as reason
             from entries e
             join feeds f using (feed_id)
             join history h using (url_key)
@@ -397,10 +475,14 @@ def pages_to_fetch(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame) -> 
         ),
 
         final as (
-            select url, url_key, feed_id, publisher_id, published_at, title, reason
+            select url, url_key, feed_id, publisher_id, published_at, title, language,
+                   coalesce(discovered_via, 'feed') as discovered_via, reason
             from (select * from fresh union all by name select * from edited
                   union all by name select * from retried)
-            qualify row_number() over (partition by url_key order by feed_id, guid) = 1
+            qualify row_number() over (
+                partition by url_key
+                order by coalesce(discovered_via, 'feed') = 'sitemap', feed_id, guid
+            ) = 1
         )
 
         select * from final order by feed_id, url
@@ -433,15 +515,19 @@ def load_feed_batch(
             con.execute(
                 """
                 insert into entries (feed_id, guid, url, url_key, title, summary, published_at,
-                                     updated_at, authors, tags, first_seen_run, last_seen_run)
+                                     updated_at, authors, tags, language, discovered_via,
+                                     first_seen_run, last_seen_run)
                 select feed_id, guid, url, url_key, title, summary, published_at, updated_at,
-                       authors, tags, $run_id, $run_id
+                       authors, tags, language, coalesce(discovered_via, 'feed'),
+                       $run_id, $run_id
                 from incoming_entries
                 on conflict (feed_id, guid) do update set
                     url = excluded.url, url_key = excluded.url_key, title = excluded.title,
                     summary = excluded.summary, published_at = excluded.published_at,
                     updated_at = excluded.updated_at, authors = excluded.authors,
-                    tags = excluded.tags, last_seen_run = excluded.last_seen_run
+                    tags = excluded.tags, language = excluded.language,
+                    discovered_via = excluded.discovered_via,
+                    last_seen_run = excluded.last_seen_run
                 """,
                 {"run_id": run_id},
             )

@@ -31,7 +31,8 @@ final as (
         coalesce(r.new_last_day, 0) as new_articles_last_day,
         round(coalesce(r.usual_per_day, 0), 2) as usual_articles_per_day,
         f.feed_id,
-        p.publisher_id
+        p.publisher_id,
+        coalesce(f.source_type, 'feed') as source_type
     from feeds as f
     join publishers as p using (publisher_id)
     left join feed_state as s using (feed_id)
@@ -44,6 +45,7 @@ select * from final
 comment on view source_health is
     'Per feed: last success, failures in a row, next check, 304 ratio, recent and usual volume.';
 comment on column source_health.last_fetch_at is 'UTC';
+comment on column source_health.source_type is 'feed | sitemap';
 comment on column source_health.last_success_at is 'UTC';
 comment on column source_health.next_check_at is 'UTC; null once retired';
 comment on column source_health.retired_at is 'UTC; set after the feed answered 410';
