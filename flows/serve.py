@@ -34,6 +34,8 @@ from typing import Any
 import httpx
 
 __all__ = [
+    "BACKFILL_PRIORITY",
+    "BACKFILL_QUEUE",
     "DEFAULT_PORT",
     "POOL",
     "PREFECT_FILE",
@@ -53,6 +55,9 @@ __all__ = [
 
 DEFAULT_PORT = 4200
 POOL = "process"
+# Backfills wait behind scheduled runs: their queue has a lower priority (a higher number).
+BACKFILL_QUEUE = "backfill"
+BACKFILL_PRIORITY = 10
 PREFECT_FILE = Path("deploy/prefect.yaml")
 STATE_FILE = "serve.json"
 # The Prefect variables deploy/prefect.yaml reads, and what each holds.
@@ -205,16 +210,17 @@ def wait_healthy(
 
 
 def ensure_pool(api_url: str, name: str = POOL) -> bool:
-    """Create the process work pool ``name`` unless it exists; True when created."""
+    """Create the process work pool ``name`` unless it exists, and its low-priority
+    ``backfill`` queue (the worker serves ``default`` first); True when the pool was created."""
     from prefect.client.orchestration import SyncPrefectClient
     from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.exceptions import ObjectNotFound
     from prefect.workers.process import ProcessWorker
 
+    created = False
     with SyncPrefectClient(api_url) as client:
         try:
             client.read_work_pool(name)
-            return False
         except ObjectNotFound:
             client.create_work_pool(
                 WorkPoolCreate(
@@ -223,7 +229,13 @@ def ensure_pool(api_url: str, name: str = POOL) -> bool:
                     base_job_template=ProcessWorker.get_default_base_job_template(),
                 )
             )
-            return True
+            created = True
+        queues = {q.name for q in client.read_work_queues(work_pool_name=name)}
+        if BACKFILL_QUEUE not in queues:
+            client.create_work_queue(
+                name=BACKFILL_QUEUE, work_pool_name=name, priority=BACKFILL_PRIORITY
+            )
+    return created
 
 
 def set_variables(api_url: str, values: Mapping[str, str]) -> None:

@@ -18,7 +18,7 @@ from prefect._vendor.croniter import croniter
 from prefect.client.schemas.schedules import CronSchedule
 
 from flows.reporting import CHECK_FAILED, SOURCE_FAILING, SOURCE_SILENT
-from flows.serve import POOL, VARIABLES
+from flows.serve import BACKFILL_QUEUE, POOL, VARIABLES
 
 REPO = Path(__file__).resolve().parents[2]
 PREFECT_FILE = REPO / "deploy" / "prefect.yaml"
@@ -47,8 +47,24 @@ def _flow(entrypoint: str) -> Flow[Any, Any]:
 
 
 def test_the_deployments(deployments: dict[str, dict[str, Any]]) -> None:
-    # No backfill deployment until a backfill flow exists.
-    assert set(deployments) == {"ingest", "reextract", "maintenance"}
+    assert set(deployments) == {"ingest", "backfill", "reextract", "maintenance"}
+
+
+def test_backfill_is_on_demand_on_the_low_priority_queue(
+    deployments: dict[str, dict[str, Any]],
+) -> None:
+    backfill = deployments["backfill"]
+    assert not backfill.get("schedules")
+    assert backfill["work_pool"]["work_queue_name"] == BACKFILL_QUEUE
+    others = {d["work_pool"]["work_queue_name"] for n, d in deployments.items() if n != "backfill"}
+    assert others == {"default"}
+    # What the run must be given is what the flow requires and the deployment does not set.
+    required = {
+        name
+        for name, p in inspect.signature(_flow(backfill["entrypoint"]).fn).parameters.items()
+        if p.default is inspect.Parameter.empty
+    }
+    assert required - set(backfill["parameters"]) == {"via"}
 
 
 def test_entrypoints_are_flows_taking_the_parameters(

@@ -107,7 +107,9 @@ def _trigger(client: SyncPrefectClient, name: str, parameters: dict[str, Any]) -
 FINAL = {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
 
 
-def test_scheduled_ingest_through_a_real_server(tmp_path: Path, slow_feed: str) -> None:
+def test_scheduled_ingest_through_a_real_server(
+    tmp_path: Path, slow_feed: str, corpus: Path
+) -> None:
     state_dir = tmp_path / "prefect"
     db = tmp_path / "newsdesk.duckdb"
     started = time.monotonic()
@@ -175,6 +177,20 @@ def test_scheduled_ingest_through_a_real_server(tmp_path: Path, slow_feed: str) 
             assert report.type == "markdown"
             assert "Slow Gazette" in report.data and "The Harbor Courier" in report.data
 
+            # The backfill deployment on its low-priority queue: the corpus WARC files.
+            queued = client.read_deployment_by_name("backfill/backfill")
+            assert queued.work_queue_name == serve.BACKFILL_QUEUE
+            queue = client.read_work_queue_by_name(serve.BACKFILL_QUEUE, work_pool_name=serve.POOL)
+            assert queue.priority is not None and queue.priority > 1
+            warc = _trigger(
+                client,
+                "backfill/backfill",
+                {"via": "warc", "path": str(corpus / "backfill" / "warc")},
+            )
+            backfilled = _wait(client, warc, FINAL, timeout=120)
+            assert backfilled.state is not None, serve._tail(state_dir / "worker.log", 40)
+            assert backfilled.state.type == StateType.COMPLETED, backfilled.state
+
             maintenance = _trigger(client, "maintenance/maintenance", {})
             checked = _wait(client, maintenance, FINAL, timeout=90)
             assert checked.state is not None and checked.state.type == StateType.COMPLETED
@@ -188,6 +204,14 @@ def test_scheduled_ingest_through_a_real_server(tmp_path: Path, slow_feed: str) 
         finally:
             con.close()
         assert results is not None and results[0] >= 10 and results[1] == 0
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            warc_rows = con.execute(
+                "select count(*) from articles where discovered_via = 'warc'"
+            ).fetchone()
+        finally:
+            con.close()
+        assert warc_rows is not None and warc_rows[0] >= 1
         assert (tmp_path / "export" / "_manifest.json").is_file()
         assert list((tmp_path / "export" / "articles").glob("*/*.parquet"))
     finally:

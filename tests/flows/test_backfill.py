@@ -1,0 +1,545 @@
+"""The backfill flow end to end: sitemaps of the demo site, the WARC corpus, archives served by
+loopback servers that answer like the Wayback Machine and Common Crawl, and resuming."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from flows.backfill import BackfillError, backfill, check_request
+from flows.demo import DemoServer, Route
+from tests.flows.archive_servers import ArchivedCapture, CommonCrawlServer, WaybackServer
+
+LOOPBACK = {"allow_private": ["127.0.0.1/32"], "per_host_delay_s": 0.0}
+XML = {"Content-Type": "application/xml; charset=utf-8"}
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _published(article: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(article["published_utc"].replace("Z", "+00:00"))
+
+
+def _of(manifest: list[dict[str, Any]], publisher: str) -> list[dict[str, Any]]:
+    return [a for a in manifest if a["publisher"] == publisher]
+
+
+def _news_sitemap(base: str, articles: list[dict[str, Any]]) -> bytes:
+    urls = "".join(
+        f"""<url><loc>{base}{a["path"]}</loc><news:news>
+        <news:publication><news:name>{a["publisher"]}</news:name>
+        <news:language>{a["language"]}</news:language></news:publication>
+        <news:publication_date>{a["published_utc"]}</news:publication_date>
+        <news:title>{a["title"].replace("&", "&amp;")}</news:title></news:news></url>"""
+        for a in articles
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">' + urls + "</urlset>"
+    ).encode()
+
+
+def _urlset(base: str, articles: list[dict[str, Any]], lastmod_delay: timedelta) -> bytes:
+    urls = "".join(
+        f"<url><loc>{base}{a['path']}</loc>"
+        f"<lastmod>{(_published(a) + lastmod_delay).isoformat()}</lastmod></url>"
+        for a in articles
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + urls + "</urlset>"
+    ).encode()
+
+
+def _index(children: list[str]) -> bytes:
+    items = "".join(f"<sitemap><loc>{c}</loc></sitemap>" for c in children)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + items
+        + "</sitemapindex>"
+    ).encode()
+
+
+def _sitemap_routes(base: str, manifest: list[dict[str, Any]]) -> dict[str, Route]:
+    """robots.txt → an index (that also lists itself) → a gzipped news sitemap of the Harbor
+    Courier, a plain urlset with lastmod of the Lakeside Ledger, and a broken gzip."""
+    harbor = _of(manifest, "The Harbor Courier")
+    ledger = _of(manifest, "Lakeside Ledger")
+    index = _index(
+        [
+            f"{base}/sitemaps/index.xml",  # itself: a loop, reported and not followed
+            f"{base}/sitemaps/harbor-news.xml.gz",
+            f"{base}/sitemaps/ledger.xml",
+            f"{base}/sitemaps/broken.xml.gz",
+        ]
+    )
+    return {
+        "/robots.txt": Route(
+            200, f"User-agent: *\nAllow: /\nSitemap: {base}/sitemaps/index.xml\n".encode()
+        ),
+        "/sitemaps/index.xml": Route(200, index, XML),
+        "/sitemaps/harbor-news.xml.gz": Route(
+            200, gzip.compress(_news_sitemap(base, harbor)), {"Content-Type": "application/gzip"}
+        ),
+        "/sitemaps/ledger.xml": Route(200, _urlset(base, ledger, timedelta(hours=2)), XML),
+        "/sitemaps/broken.xml.gz": Route(
+            200, gzip.compress(b"<urlset>" * 50)[:40], {"Content-Type": "application/gzip"}
+        ),
+    }
+
+
+def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+SINCE = datetime(2026, 11, 2, tzinfo=UTC)
+UNTIL = datetime(2026, 11, 10, tzinfo=UTC)
+
+
+@pytest.fixture()
+def sitemap_site(demo_manifest: list[dict[str, Any]]) -> Any:
+    with DemoServer() as server:
+        for path, route in _sitemap_routes(server.base_url, demo_manifest).items():
+            server.add_route(path, route)
+        yield server
+
+
+def test_sitemap_backfill_loads_the_window_and_resumes_as_a_no_op(
+    prefect_harness: None,
+    tmp_path: Path,
+    sitemap_site: DemoServer,
+    demo_manifest: list[dict[str, Any]],
+) -> None:
+    db = tmp_path / "w.duckdb"
+    params: dict[str, Any] = {
+        "via": "sitemap",
+        "since": "2026-11-02",
+        "until": "2026-11-10",
+        "url": sitemap_site.base_url + "/",
+        "db": str(db),
+        "overrides": LOOPBACK,
+    }
+    summary = backfill(**params)
+
+    expected = {
+        a["path"]: _published(a)
+        for a in demo_manifest
+        if a["publisher"] in ("The Harbor Courier", "Lakeside Ledger")
+        and SINCE <= _published(a) < UNTIL
+    }
+    loaded = {
+        url.removeprefix(sitemap_site.base_url): published
+        for url, published in _rows(db, "select url, published_at from articles")
+    }
+    assert loaded == expected
+    assert summary["status"] == "completed"
+    assert summary["articles_new"] == len(expected)
+    # Days 2..9 and the undated chunk, every one done.
+    chunks = _rows(db, "select label, status from backfill_chunks order by chunk_index")
+    assert [label for label, _ in chunks] == [
+        *(f"2026-11-{day:02d}" for day in range(2, 10)),
+        "undated",
+    ]
+    assert {status for _, status in chunks} == {"done"}
+    assert set(_rows(db, "select distinct discovered_via from articles")) == {("sitemap",)}
+    # The loop, the broken gzip: recorded as problems, not crashes.
+    problems = " | ".join(summary["problems"])
+    assert "index.xml again" in problems
+    assert "broken.xml.gz" in problems
+    # News sitemap dates are exact: no Harbor page outside the window was fetched. A lastmod
+    # after the window does not say when the page was published: those Ledger pages were
+    # fetched and dropped by their own date, and say so.
+    fetched = {path for path, _ in sitemap_site.requests if path.endswith(".html")}
+    assert {p for p in fetched if p.startswith("/harbor/")} == {
+        p for p in expected if p.startswith("/harbor/")
+    }
+    ledger_late = {
+        a["path"] for a in _of(demo_manifest, "Lakeside Ledger") if _published(a) >= UNTIL
+    }
+    assert {p for p in fetched if p.startswith("/ledger/")} == (
+        {p for p in expected if p.startswith("/ledger/")} | ledger_late
+    )
+    dropped = _rows(db, "select url, error from fetches where drop_reason = 'outside_window'")
+    assert {url.removeprefix(sitemap_site.base_url) for url, _ in dropped} == ledger_late
+    assert all("outside 2026-11-02 – 2026-11-10" in error for _, error in dropped)
+
+    again = backfill(**params)
+    assert again["job_id"] == summary["job_id"]
+    assert again["chunks_run"] == 0
+    assert _rows(db, "select count(*) from articles")[0][0] == len(expected)
+
+
+def test_backfill_refuses_bad_requests() -> None:
+    with pytest.raises(BackfillError, match="via must be one of"):
+        check_request("ftp", "2026-11-01", None, None, "http://x.example/", None, "day")
+    with pytest.raises(BackfillError, match="--since is required"):
+        check_request("sitemap", None, None, None, "http://x.example/", None, "day")
+    with pytest.raises(BackfillError, match="--until must be after --since"):
+        check_request("sitemap", "2026-11-05", "2026-11-01", None, "http://x/", None, "day")
+    with pytest.raises(BackfillError, match="needs --path"):
+        check_request("warc", None, None, None, None, None, "day")
+    with pytest.raises(BackfillError, match="not a date"):
+        check_request("sitemap", "yesterday", None, None, "http://x.example/", None, "day")
+    with pytest.raises(BackfillError, match="not both"):
+        check_request("sitemap", "2026-11-01", None, "BBC News", "http://x.example/", None, "day")
+    with pytest.raises(BackfillError, match="chunk must be one of"):
+        check_request("sitemap", "2026-11-01", None, None, "http://x.example/", None, "year")
+    # No --until: the window ends with today (UTC), in whole days.
+    window = check_request("wayback", "2026-11-01", None, None, "http://x.example/", None, "day")
+    assert window.until is not None and window.until > datetime.now(UTC)
+    assert window.until.hour == 0 and window.until - datetime.now(UTC) <= timedelta(days=1)
+
+
+def _html_responses(path: Path) -> int:
+    """HTML response/resource records, counted with warcio alone (what backfill must load)."""
+    count = 0
+    with path.open("rb") as handle:
+        try:
+            for record in ArchiveIterator(handle, arc2warc=True):
+                if record.rec_type not in ("response", "resource"):
+                    continue
+                if record.rec_type == "response" and record.http_headers is not None:
+                    kind = record.http_headers.get_header("Content-Type") or ""
+                else:
+                    kind = record.rec_headers.get_header("Content-Type") or ""
+                if "html" in kind.lower():
+                    count += 1
+        except Exception:  # a damaged file: the records before the damage count
+            pass
+    return count
+
+
+def test_warc_backfill_loads_every_html_response(
+    prefect_harness: None, tmp_path: Path, corpus: Path
+) -> None:
+    folder = corpus / "backfill" / "warc"
+    expected = sum(_html_responses(f) for f in sorted(folder.iterdir()) if f.is_file())
+    assert expected >= 4
+    db = tmp_path / "w.duckdb"
+    summary = backfill(via="warc", path=str(folder), db=str(db))
+
+    html_rows = _rows(
+        db,
+        """
+        select url, error_class, drop_reason, captured_at from fetches
+        where discovered_via = 'warc' and kind = 'page'
+          and coalesce(drop_reason, '') <> 'not_html' and error_class is null
+        """,
+    )
+    assert len(html_rows) == expected
+    assert all(captured is not None for *_, captured in html_rows)
+    articles = _rows(db, "select url, published_at, captured_at, discovered_via from articles")
+    assert any("houstonpress" in url for url, *_ in articles)
+    assert {via for *_, via in articles} == {"warc"}
+    # The damaged files are recorded as such, and every file is a finished chunk.
+    damaged = _rows(db, "select distinct error_class from fetches where error_class like 'warc_%'")
+    assert damaged
+    assert summary["status"] == "completed"
+    files = [f for f in folder.iterdir() if f.is_file() and (".warc" in f.name or ".arc" in f.name)]
+    assert summary["chunks"] == len(files)
+    # Again: nothing new, nothing run.
+    again = backfill(via="warc", path=str(folder), db=str(db))
+    assert again["chunks_run"] == 0
+    assert _rows(db, "select count(*) from articles")[0][0] == len(articles)
+
+
+def _page_bytes(base: str, path: str) -> bytes:
+    return (
+        (REPO / "demo" / "site" / path.lstrip("/")).read_bytes().replace(b"{{BASE}}", base.encode())
+    )
+
+
+def _rss(base: str, articles: list[dict[str, Any]]) -> bytes:
+    items = "".join(
+        f"<item><title>{a['title'].replace('&', '&amp;')}</title>"
+        f"<link>{base}{a['path']}</link><guid>{a['path']}</guid>"
+        f"<pubDate>{_published(a).strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate></item>"
+        for a in articles
+    )
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>The Harbor Courier</title>'
+        f"<link>{base}/harbor/</link>{items}</channel></rss>"
+    ).encode()
+
+
+def test_wayback_backfill_reads_old_feed_snapshots_and_raw_captures(
+    prefect_harness: None, tmp_path: Path, demo_manifest: list[dict[str, Any]]
+) -> None:
+    harbor = sorted(_of(demo_manifest, "The Harbor Courier"), key=_published)
+    in_window = [a for a in harbor if SINCE <= _published(a) < UNTIL]
+    assert len(in_window) >= 4
+    with DemoServer() as live:
+        base = live.base_url
+        feed_url = base + "/harbor/feed.rss"
+        # The feed as archived twice during the window and once after it; the live feed today
+        # no longer lists these articles (it is not asked for).
+        early = datetime(2026, 11, 4, 12, tzinfo=UTC)
+        late = datetime(2026, 11, 11, 6, tzinfo=UTC)
+        snapshots = [
+            ArchivedCapture(
+                feed_url,
+                early,
+                _rss(base, [a for a in harbor if _published(a) < early]),
+                mimetype="application/rss+xml",
+            ),
+            ArchivedCapture(
+                feed_url,
+                early + timedelta(hours=6),
+                _rss(base, [a for a in harbor if _published(a) < early]),
+                mimetype="application/rss+xml",
+            ),
+            ArchivedCapture(
+                feed_url,
+                late,
+                _rss(base, [a for a in harbor if _published(a) < late]),
+                mimetype="application/rss+xml",
+            ),
+        ]
+        # Every page archived three hours after publication, except the last one (live).
+        missing = in_window[-1]
+        pages = [
+            ArchivedCapture(
+                base + a["path"], _published(a) + timedelta(hours=3), _page_bytes(base, a["path"])
+            )
+            for a in harbor
+            if a is not missing
+        ]
+        with WaybackServer([*snapshots, *pages]) as archive:
+            summary = backfill(
+                via="wayback",
+                since="2026-11-02",
+                until="2026-11-10",
+                url=feed_url,
+                chunk="week",
+                db=str(tmp_path / "w.duckdb"),
+                overrides={
+                    **LOOPBACK,
+                    "wayback_cdx_url": archive.cdx_url,
+                    "wayback_web_url": archive.web_url,
+                },
+            )
+            archive_requests = list(archive.requests)
+        live_requests = [path for path, _ in live.requests]
+
+    db = tmp_path / "w.duckdb"
+    rows = _rows(db, "select url, published_at, captured_at, discovered_via, text from articles")
+    by_path = {url.removeprefix(base): row for url, *row in rows}
+    assert set(by_path) == {a["path"] for a in in_window}
+    for article in in_window:
+        published, captured, via, text = by_path[article["path"]]
+        # The date is the page's own, not the archive's.
+        assert published == _published(article)
+        assert via == "wayback"
+        assert article["body_first_sentence"][:60] in text
+        if article is missing:
+            assert captured is None  # taken live: the archive had no capture
+        else:
+            assert captured == _published(article) + timedelta(hours=3)
+    # Raw captures only (no toolbar), and nothing else from the live site but the one page.
+    assert all("id_/" in r for r in archive_requests if r.startswith("/web/"))
+    assert live_requests == [missing["path"]] or live_requests == ["/robots.txt", missing["path"]]
+    assert summary["status"] == "completed"
+    assert summary["chunks"] == 3  # two ISO weeks and the undated chunk
+
+
+def test_commoncrawl_backfill_takes_records_by_byte_range(
+    prefect_harness: None, tmp_path: Path, demo_manifest: list[dict[str, Any]]
+) -> None:
+    ledger = _of(demo_manifest, "Lakeside Ledger")
+    base = "http://ledger.example"
+    crawl_from, crawl_to = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)
+    captures = [
+        ArchivedCapture(
+            base + a["path"], _published(a) + timedelta(days=1), _page_bytes(base, a["path"])
+        )
+        for a in ledger
+    ]
+    # A non-HTML capture of the site too: listed by the index, filtered out by the query.
+    captures.append(
+        ArchivedCapture(
+            base + "/ledger/logo.png",
+            SINCE + timedelta(days=1),
+            b"\x89PNG\r\n",
+            mimetype="image/png",
+        )
+    )
+    with CommonCrawlServer([("CC-MAIN-2026-47", crawl_from, crawl_to)], captures) as cc:
+        summary = backfill(
+            via="commoncrawl",
+            since="2026-11-02",
+            until="2026-11-16",
+            url=base + "/",
+            chunk="week",
+            db=str(tmp_path / "w.duckdb"),
+            overrides={
+                **LOOPBACK,
+                "cc_collinfo_url": cc.collinfo_url,
+                "cc_data_url": cc.data_url,
+            },
+        )
+        ranged = [h.get("range") for h in cc.request_headers if h.get("range")]
+    db = tmp_path / "w.duckdb"
+    rows = _rows(db, "select url, published_at, captured_at, discovered_via from articles")
+    # Captured (crawled) inside the window: a day after publication.
+    expected = {
+        a["path"]: _published(a)
+        for a in ledger
+        if SINCE <= _published(a) + timedelta(days=1) < datetime(2026, 11, 16, tzinfo=UTC)
+        and SINCE <= _published(a) < datetime(2026, 11, 16, tzinfo=UTC)
+    }
+    assert {url.removeprefix(base): published for url, published, *_ in rows} == expected
+    assert all(via == "commoncrawl" for *_, via in rows)
+    assert all(captured == published + timedelta(days=1) for _, published, captured, _ in rows)
+    assert len(ranged) >= len(expected)
+    assert summary["status"] == "completed"
+
+
+def _articles_snapshot(db: Path) -> list[tuple[Any, ...]]:
+    return _rows(
+        db,
+        """
+        select url_key, canonical_url, content_hash, published_at, discovered_via, version
+        from articles order by url_key
+        """,
+    )
+
+
+def _done_chunks(db: Path) -> int | None:
+    """Finished chunks, read between the writer's short transactions (None: file busy)."""
+    if not db.exists():
+        return None
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        row = con.execute("select count(*) from backfill_chunks where status = 'done'").fetchone()
+        return int(row[0]) if row else 0
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def test_a_killed_backfill_resumes_to_exactly_the_rows_of_an_uninterrupted_run(
+    prefect_harness: None,
+    tmp_path: Path,
+    sitemap_site: DemoServer,
+    demo_manifest: list[dict[str, Any]],
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    killed_db, reference_db = tmp_path / "killed.duckdb", tmp_path / "reference.duckdb"
+    window = ["--since", "2026-11-02", "--until", "2026-11-28"]
+    command = [
+        sys.executable,
+        "-c",
+        "from flows.cli import main; main()",
+        "backfill",
+        "--via",
+        "sitemap",
+        *window,
+        "--url",
+        sitemap_site.base_url + "/",
+        "--allow-private",
+        "127.0.0.1/32",
+        "--db",
+        str(killed_db),
+    ]
+    # The child talks to this session's Prefect API; pages come slowly enough to kill it midway.
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        "NEWSDESK_PER_HOST_DELAY_S": "0.25",
+        "NEWSDESK_CONCURRENCY": "2",
+    }
+    log = (tmp_path / "killed.log").open("wb")
+    child = subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and child.poll() is None:
+            done = _done_chunks(killed_db)
+            if done is not None and done >= 4:
+                break
+            time.sleep(0.2)
+        assert child.poll() is None, (tmp_path / "killed.log").read_text(errors="replace")[-2000:]
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        log.close()
+    total_chunks = 27  # 26 days and the undated chunk
+    done_before = _done_chunks(killed_db)
+    assert done_before is not None and 4 <= done_before < total_chunks
+
+    resumed = subprocess.run(command, env=env, cwd=REPO, capture_output=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr.decode(errors="replace")[-2000:]
+
+    backfill(
+        via="sitemap",
+        since="2026-11-02",
+        until="2026-11-28",
+        url=sitemap_site.base_url + "/",
+        db=str(reference_db),
+        overrides=LOOPBACK,
+    )
+    assert _articles_snapshot(killed_db) == _articles_snapshot(reference_db)
+    assert len(_articles_snapshot(killed_db)) >= 15
+    chunks = _rows(
+        killed_db, "select status, count(*), sum(articles_new) from backfill_chunks group by 1"
+    )
+    # Every chunk done once; the chunks' counts add up to the articles (none loaded twice).
+    assert [(status, count) for status, count, _ in chunks] == [("done", total_chunks)]
+    assert chunks[0][2] == len(_articles_snapshot(killed_db))
+    runs = _rows(killed_db, "select status from runs where flow = 'backfill' order by started_at")
+    assert runs[-1] == ("completed",)
+
+
+def test_backfill_command_runs_reports_and_lists_jobs(
+    prefect_harness: None, tmp_path: Path, corpus: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    runner = CliRunner()
+    db = tmp_path / "w.duckdb"
+    folder = corpus / "backfill" / "warc"
+    ran = runner.invoke(app, ["backfill", "--via", "warc", "--path", str(folder), "--db", str(db)])
+    assert ran.exit_code == 0, ran.output
+    assert "completed" in ran.output
+    assert "resiliparse-houstonpress-clipped.warc.gz" in ran.output
+
+    listed = runner.invoke(app, ["backfill", "--status", "--db", str(db), "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    import json
+
+    (job,) = json.loads(listed.stdout)
+    assert job["via"] == "warc" and job["status"] == "completed"
+    files = [f for f in folder.iterdir() if f.is_file()]
+    assert job["done"] == f"{len(files)}/{len(files)}"
+
+    # Mistakes are caught before anything starts, with what to change.
+    missing = runner.invoke(app, ["backfill", "--via", "sitemap", "--url", "http://x.example/"])
+    assert missing.exit_code == 1 and "--since is required" in missing.output
+    nothing = runner.invoke(app, ["backfill", "--via", "warc", "--path", str(tmp_path / "no")])
+    assert nothing.exit_code == 1 and "no such file or folder" in nothing.output
+    unknown = runner.invoke(app, ["backfill", "--via", "gopher", "--path", str(folder)])
+    assert unknown.exit_code == 2

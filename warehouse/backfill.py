@@ -1,0 +1,272 @@
+"""Backfill bookkeeping: jobs, their chunks, and which chunks are finished.
+
+A job is named by what it was started with (via, target, window, chunk unit), so running the same
+``newsdesk backfill`` command again resumes it. A chunk is matched by its label (a day, a week, a
+file), so a chunk list that grows (a new WARC file in the folder) keeps the finished ones. A
+chunk's `done` mark is written in the caller's transaction with the chunk's articles
+(:func:`finish_chunk` inside :func:`warehouse.load.transaction`): after a crash a chunk is either
+loaded and done, or neither.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from transforms.urls import registrable_domain
+from warehouse.load import transaction
+
+__all__ = [
+    "ChunkCounts",
+    "ChunkPlan",
+    "ChunkRow",
+    "close_job",
+    "fail_chunk",
+    "finish_chunk",
+    "job_chunks",
+    "job_id_for",
+    "list_jobs",
+    "open_job",
+    "publishers_for_domains",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkPlan:
+    label: str
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRow:
+    index: int
+    label: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    status: str  # pending | done | failed
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkCounts:
+    urls_found: int = 0
+    pages_fetched: int = 0
+    articles_new: int = 0
+    articles_known: int = 0
+    articles_dropped: int = 0
+    failures: int = 0
+
+
+def job_id_for(
+    via: str, target: str, since: datetime | None, until: datetime | None, unit: str
+) -> str:
+    """The job's name: the same request always gives the same id (that is how it resumes)."""
+    key = json.dumps(
+        [
+            via,
+            target,
+            since.isoformat() if since else None,
+            until.isoformat() if until else None,
+            unit,
+        ]
+    )
+    return f"{via}-{hashlib.sha1(key.encode()).hexdigest()[:12]}"
+
+
+def open_job(
+    con: duckdb.DuckDBPyConnection,
+    job_id: str,
+    *,
+    via: str,
+    target: str,
+    since: datetime | None,
+    until: datetime | None,
+    unit: str,
+    plans: Sequence[ChunkPlan],
+    run_id: str,
+    now: datetime,
+    params: dict[str, Any] | None = None,
+) -> list[ChunkRow]:
+    """Create the job, or pick it up again; add chunks not planned before; return all chunks."""
+    with transaction(con):
+        con.execute(
+            """
+            insert into backfill_jobs (job_id, via, target, since, until, chunk_unit, status,
+                                       created_at, updated_at, last_run_id, params)
+            values ($job, $via, $target, $since, $until, $unit, 'running', $now, $now, $run,
+                    $params)
+            on conflict (job_id) do update set status = 'running', updated_at = $now,
+                last_run_id = $run, finished_at = null
+            """,
+            {
+                "job": job_id,
+                "via": via,
+                "target": target,
+                "since": since,
+                "until": until,
+                "unit": unit,
+                "now": now,
+                "run": run_id,
+                "params": json.dumps(params or {}, default=str),
+            },
+        )
+        known = {
+            label
+            for (label,) in con.execute(
+                "select label from backfill_chunks where job_id = ?", [job_id]
+            ).fetchall()
+        }
+        row = con.execute(
+            "select coalesce(max(chunk_index) + 1, 0) from backfill_chunks where job_id = ?",
+            [job_id],
+        ).fetchone()
+        next_index = int(row[0]) if row else 0
+        for plan in plans:
+            if plan.label in known:
+                continue
+            known.add(plan.label)
+            con.execute(
+                """
+                insert into backfill_chunks (job_id, chunk_index, label, starts_at, ends_at,
+                                             status)
+                values (?, ?, ?, ?, ?, 'pending')
+                """,
+                [job_id, next_index, plan.label, plan.starts_at, plan.ends_at],
+            )
+            next_index += 1
+    return job_chunks(con, job_id)
+
+
+def job_chunks(con: duckdb.DuckDBPyConnection, job_id: str) -> list[ChunkRow]:
+    rows = con.execute(
+        """
+        select chunk_index, label, starts_at, ends_at, status, attempts
+        from backfill_chunks where job_id = ? order by chunk_index
+        """,
+        [job_id],
+    ).fetchall()
+    return [ChunkRow(*row) for row in rows]
+
+
+_COUNT_COLUMNS = (
+    "urls_found",
+    "pages_fetched",
+    "articles_new",
+    "articles_known",
+    "articles_dropped",
+    "failures",
+)
+
+
+def finish_chunk(
+    con: duckdb.DuckDBPyConnection,
+    job_id: str,
+    index: int,
+    counts: ChunkCounts,
+    run_id: str,
+    now: datetime,
+) -> None:
+    """Mark a chunk done; call it in the transaction that loads the chunk's articles."""
+    with transaction(con):
+        con.execute(
+            f"""
+            update backfill_chunks set status = 'done', attempts = attempts + 1,
+                {", ".join(f"{c} = ?" for c in _COUNT_COLUMNS)},
+                error_class = null, error = null, run_id = ?, finished_at = ?
+            where job_id = ? and chunk_index = ? and status <> 'done'
+            """,
+            [*(getattr(counts, c) for c in _COUNT_COLUMNS), run_id, now, job_id, index],
+        )
+
+
+def fail_chunk(
+    con: duckdb.DuckDBPyConnection,
+    job_id: str,
+    index: int,
+    error_class: str,
+    error: str,
+    run_id: str,
+    now: datetime,
+) -> None:
+    """A chunk that could not be finished: it stays to do, with what stopped it."""
+    con.execute(
+        """
+        update backfill_chunks set status = 'failed', attempts = attempts + 1,
+            error_class = ?, error = ?, run_id = ?, finished_at = ?
+        where job_id = ? and chunk_index = ? and status <> 'done'
+        """,
+        [error_class, error, run_id, now, job_id, index],
+    )
+
+
+def close_job(con: duckdb.DuckDBPyConnection, job_id: str, now: datetime) -> str:
+    """``completed`` when every chunk is done, else ``incomplete`` (run it again to resume)."""
+    row = con.execute(
+        "select count(*) filter (where status <> 'done') from backfill_chunks where job_id = ?",
+        [job_id],
+    ).fetchone()
+    status = "completed" if row and row[0] == 0 else "incomplete"
+    con.execute(
+        """
+        update backfill_jobs set status = ?, updated_at = ?,
+            finished_at = case when ? = 'completed' then ? else null end
+        where job_id = ?
+        """,
+        [status, now, status, now, job_id],
+    )
+    return status
+
+
+def list_jobs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every job with its chunk progress, newest first (``newsdesk backfill --status``)."""
+    cursor = con.execute(
+        """
+        select j.job_id, j.via, j.target, j.since, j.until, j.chunk_unit, j.status,
+               count(c.chunk_index) as chunks,
+               count(c.chunk_index) filter (where c.status = 'done') as done,
+               count(c.chunk_index) filter (where c.status = 'failed') as failed,
+               coalesce(sum(c.articles_new), 0) as articles_new,
+               coalesce(sum(c.failures), 0) as failures,
+               j.updated_at
+        from backfill_jobs j left join backfill_chunks c using (job_id)
+        group by all order by j.updated_at desc
+        """
+    )
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def publishers_for_domains(con: duckdb.DuckDBPyConnection, hosts: Sequence[str]) -> dict[str, int]:
+    """The publisher of each host: a configured publisher of that registrable domain, else a
+    new one named after the domain (archives hold sites nobody configured)."""
+    by_domain = {host: registrable_domain(host) or host for host in hosts}
+    known = {
+        (domain or "").removeprefix("www."): publisher_id
+        for publisher_id, domain in con.execute(
+            "select publisher_id, domain from publishers order by publisher_id"
+        ).fetchall()
+    }
+    result: dict[str, int] = {}
+    with transaction(con):
+        for host, domain in by_domain.items():
+            if domain not in known:
+                row = con.execute(
+                    """
+                    insert into publishers (name, domain) values (?, ?)
+                    on conflict (name) do update set domain = coalesce(publishers.domain,
+                                                                       excluded.domain)
+                    returning publisher_id
+                    """,
+                    [domain, domain],
+                ).fetchone()
+                assert row is not None
+                known[domain] = int(row[0])
+            result[host] = known[domain]
+    return result
