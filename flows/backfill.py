@@ -38,6 +38,7 @@ from flows.ingest import (
     _fetch_log,
     fetch_page,
     open_warehouse,
+    politeness_overrides,
     refresh_search,
 )
 from flows.robots import RobotsRecord
@@ -59,7 +60,7 @@ from transforms.archives import (
 from transforms.archives import cc_index_query as cc_query
 from transforms.archives import cc_range as range_header
 from transforms.discovery import parse_sitemap, sitemap_candidates
-from transforms.extract import extract_article
+from transforms.extract import SourceHints, extract_article
 from transforms.feeds import parse_feed
 from transforms.frames import PageResult, article_frames, fetches_frame
 from transforms.records import TRANSIENT_ERROR_CLASSES, Dropped, FetchLog
@@ -112,6 +113,7 @@ class PageTarget:
     url: str
     published_at: datetime | None = None
     title: str | None = None
+    language: str | None = None  # a news sitemap's news:language
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +130,7 @@ class ChunkJob:
     site: str | None = None  # commoncrawl: the URL pattern, e.g. "example.com/*"
     crawls: tuple[Crawl, ...] = ()  # commoncrawl
     path: str | None = None  # warc: the file
+    hints: SourceHints | None = None  # the configured publisher's extraction hints
 
 
 @dataclass(slots=True)
@@ -168,6 +171,7 @@ def _archived_page(
     feed_published_at: datetime | None = None,
     feed_title: str | None = None,
     capture: Any = None,
+    hints: SourceHints | None = None,
 ) -> PageResult:
     """Extract an archived response as the page at ``original_url`` (not the archive's)."""
     key = url_key(original_url)
@@ -187,6 +191,7 @@ def _archived_page(
         fetched_at=captured_at or result.requested_at,
         feed_published_at=feed_published_at,
         feed_title=feed_title,
+        hints=hints,
     )
     if isinstance(extracted, Dropped):
         fetch = _fetch_log(
@@ -323,7 +328,7 @@ def list_sitemap_pages(
             if chosen is False:
                 continue
             taken.add(entry.url)
-            target = PageTarget(entry.url, entry.publication_date, entry.title)
+            target = PageTarget(entry.url, entry.publication_date, entry.title, entry.language)
             listing.pages.append((target, chosen))
     return listing
 
@@ -351,6 +356,12 @@ def _sitemap_date(
     return None
 
 
+def _page_hints(hints: SourceHints | None, target: PageTarget) -> SourceHints | None:
+    if target.language is None:
+        return hints
+    return replace(hints or SourceHints(), language=target.language)
+
+
 def _take_live_pages(
     client: RunClient, job: ChunkJob, targets: Iterable[PageTarget], via: str
 ) -> list[PageResult]:
@@ -364,6 +375,7 @@ def _take_live_pages(
             target.published_at,
             target.title,
             discovered_via=via,
+            hints=_page_hints(job.hints, target),
         )
         results.append(fetch_page(client, page_job))
         progress.advance(job.label)
@@ -504,6 +516,7 @@ def _wayback_page(
         feed_published_at=target.published_at,
         feed_title=target.title,
         capture=client.capture(result, "page"),
+        hints=_page_hints(job.hints, target),
     )
 
 
@@ -833,6 +846,9 @@ def backfill(
         update={"captures_dir": captures_root(db, settings.captures_dir)}
     )
     configured = _find_publisher(sources, publisher) if publisher else None
+    if configured is not None:  # its politeness overrides hold for archives' requests too
+        overrides_now = politeness_overrides([configured]) | settings.host_politeness
+        settings = settings.model_copy(update={"host_politeness": overrides_now})
     run_id = str(flow_run.id or uuid.uuid4())
     started = datetime.now(UTC)
     with open_warehouse(db) as con:
@@ -952,7 +968,18 @@ def _plan(
         return _Plan(str(root), "file", plans, jobs)
     plans = _window_plans(window, unit)
     target = configured.name if configured else (url or "")
-    base = {p.label: ChunkJob(0, p.label, via, p.starts_at, p.ends_at, publisher_id) for p in plans}
+    hints = None
+    if configured is not None:
+        extraction = configured.extraction
+        hints = SourceHints(
+            body_selector=extraction.body_selector if extraction else None,
+            prune_selectors=tuple(extraction.prune_selectors) if extraction else (),
+            language=configured.language,
+        )
+    base = {
+        p.label: ChunkJob(0, p.label, via, p.starts_at, p.ends_at, publisher_id, hints=hints)
+        for p in plans
+    }
     if via in ("sitemap", "wayback"):
         if via == "wayback":
             sources = [*configured.feeds, *configured.sitemaps] if configured else [url or ""]
@@ -985,7 +1012,14 @@ def _plan(
         jobs = {label: replace(job, pages=tuple(by_label[label])) for label, job in base.items()}
         plans.append(ChunkPlan(UNDATED, window.since, window.until))
         jobs[UNDATED] = ChunkJob(
-            0, UNDATED, via, window.since, window.until, publisher_id, pages=tuple(undated)
+            0,
+            UNDATED,
+            via,
+            window.since,
+            window.until,
+            publisher_id,
+            pages=tuple(undated),
+            hints=hints,
         )
         problems = list(listing.problems)
         if listing.sitemaps_read and not listing.pages:

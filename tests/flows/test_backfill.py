@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -543,3 +545,175 @@ def test_backfill_command_runs_reports_and_lists_jobs(
     assert nothing.exit_code == 1 and "no such file or folder" in nothing.output
     unknown = runner.invoke(app, ["backfill", "--via", "gopher", "--path", str(folder)])
     assert unknown.exit_code == 2
+
+
+@contextmanager
+def _listing_client(settings: Any) -> Iterator[Any]:
+    """A run client of its own, closed afterwards (listing functions take one)."""
+    from flows.clients import close_run_client, open_run_client
+
+    run_id = f"listing-{time.monotonic_ns()}"
+    try:
+        yield open_run_client(run_id, settings)
+    finally:
+        close_run_client(run_id)
+
+
+def test_corpus_sitemaps_are_listed_by_their_own_dates(corpus: Path) -> None:
+    """The real sitemaps of the corpus behind one loopback robots.txt: each is read or
+    rejected with a reason, and a news sitemap's dates pick the window exactly."""
+    from lxml import etree
+
+    from flows.backfill import Window, list_sitemap_pages
+    from flows.settings import Settings
+
+    folder = corpus / "sitemaps"
+    files = sorted(p for p in folder.iterdir() if p.name.endswith((".xml", ".gz")))
+    routes = {f"/sitemaps/{p.name}": Route(200, p.read_bytes(), XML) for p in files}
+    with DemoServer(routes=routes) as site:
+        robots = "".join(f"Sitemap: {site.base_url}/sitemaps/{p.name}\n" for p in files)
+        site.add_route("/robots.txt", Route(200, robots.encode()))
+        settings = Settings(allow_private=["127.0.0.1/32"], per_host_delay_s=0.0)
+        window = Window(datetime(2020, 5, 11, tzinfo=UTC), datetime(2020, 5, 17, tzinfo=UTC))
+        with _listing_client(settings) as client:
+            listing = list_sitemap_pages(client, [site.base_url], window, settings)
+    # Every corpus file was asked for; the broken one is named among the problems.
+    asked = {path for path, _ in site.requests if path.startswith("/sitemaps/")}
+    assert asked == set(routes)
+    assert any("advertools-broken-sitemap.xml" in p for p in listing.problems)
+    # The news sitemap: publication dates inside [11 May, 17 May), counted with lxml alone.
+    tree = etree.parse(str(folder / "advertools-nytimes-news-sitemap.xml"))
+    ns = {
+        "s": "http://www.sitemaps.org/schemas/sitemap/0.9",
+        "n": "http://www.google.com/schemas/sitemap-news/0.9",
+    }
+    expected = {
+        loc.strip()
+        for url in tree.iterfind("s:url", ns)
+        for loc in [url.findtext("s:loc", namespaces=ns) or ""]
+        for date in [url.findtext("n:news/n:publication_date", namespaces=ns)]
+        if date and window.holds(datetime.fromisoformat(date.replace("Z", "+00:00")))
+    }
+    assert expected
+    news = {t.url for t, filed in listing.pages if "nytimes.com" in t.url and filed is not None}
+    assert news == expected
+    titled = [t for t, _ in listing.pages if t.url in expected]
+    assert all(t.title and t.language == "en-US" for t in titled)
+
+
+def test_a_50000_url_sitemap_is_read_and_capped() -> None:
+    from flows.backfill import Window, list_sitemap_pages
+    from flows.settings import Settings
+
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    stamps = [start + timedelta(hours=3 * i) for i in range(50_000)]  # 2020 .. 2037
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(
+            f"<url><loc>http://big.example/a/{i}.html</loc><lastmod>{s.isoformat()}</lastmod></url>"
+            for i, s in enumerate(stamps)
+        )
+        + "</urlset>"
+    ).encode()
+    window = Window(datetime(2021, 1, 1, tzinfo=UTC), datetime(2021, 2, 1, tzinfo=UTC))
+    with DemoServer(routes={"/big.xml": Route(200, gzip.compress(body), XML)}) as site:
+        settings = Settings(allow_private=["127.0.0.1/32"], per_host_delay_s=0.0)
+        with _listing_client(settings) as client:
+            listing = list_sitemap_pages(client, [site.base_url + "/big.xml"], window, settings)
+            capped_settings = settings.model_copy(update={"backfill_max_urls": 1000})
+            capped = list_sitemap_pages(
+                client, [site.base_url + "/big.xml"], window, capped_settings
+            )
+    # lastmod before the window: skipped; inside it: filed by it; after it: undated (the page
+    # decides), since a page changed later may have been published inside the window.
+    inside = sum(1 for s in stamps if window.holds(s))
+    after = sum(1 for s in stamps if window.until is not None and s >= window.until)
+    assert sum(1 for _, filed in listing.pages if filed is not None) == inside
+    assert sum(1 for _, filed in listing.pages if filed is None) == after
+    assert not listing.problems
+    assert len(capped.pages) == 1000
+    assert any("more than 1000 page URLs" in p for p in capped.problems)
+
+
+def _cdx_prefix(cdx_url: str, url: str) -> str:
+    """The path+query prefix of the archive's CDX queries for ``url`` (as the flow asks)."""
+    from urllib.parse import urlsplit
+
+    from transforms.archives import wayback_cdx_query
+
+    query = wayback_cdx_query(cdx_url, url, SINCE, UNTIL)
+    parts = urlsplit(query)
+    return parts.path + "?" + parts.query.split("&", 1)[0] + "&"
+
+
+def test_wayback_trouble_is_recorded_and_resumed(
+    prefect_harness: None, tmp_path: Path, demo_manifest: list[dict[str, Any]]
+) -> None:
+    harbor = sorted(_of(demo_manifest, "The Harbor Courier"), key=_published)
+    in_window = [a for a in harbor if SINCE <= _published(a) < UNTIL]
+    with DemoServer() as live:
+        base = live.base_url
+        feed_url = base + "/harbor/feed.rss"
+        snapshot = ArchivedCapture(
+            feed_url, UNTIL + timedelta(hours=1), _rss(base, harbor), mimetype="application/rss+xml"
+        )
+        pages = [
+            ArchivedCapture(
+                base + a["path"], _published(a) + timedelta(hours=1), _page_bytes(base, a["path"])
+            )
+            for a in harbor
+        ]
+        with WaybackServer([snapshot, *pages]) as archive:
+            overrides = {
+                **LOOPBACK,
+                "wayback_cdx_url": archive.cdx_url,
+                "wayback_web_url": archive.web_url,
+            }
+
+            def run(url: str, db: Path) -> dict[str, Any]:
+                result: dict[str, Any] = backfill(
+                    via="wayback",
+                    since="2026-11-02",
+                    until="2026-11-10",
+                    url=url,
+                    chunk="week",
+                    db=str(db),
+                    overrides=overrides,
+                )
+                return result
+
+            # A feed the archive never captured: an empty answer, said so, nothing loaded.
+            empty = run(base + "/never-archived.rss", tmp_path / "empty.duckdb")
+            assert empty["status"] == "completed" and empty["articles_new"] == 0
+            assert any("no capture" in p for p in empty["problems"])
+
+            # The CDX API answering 404 for the feed: the same, not a crash.
+            archive.fail_next(_cdx_prefix(archive.cdx_url, feed_url), 404, b"")
+            missing = run(feed_url, tmp_path / "missing.duckdb")
+            assert missing["articles_new"] == 0 and missing["status"] == "completed"
+
+            # The CDX API down while listing: the run fails and says to come back later.
+            archive.fail_next(_cdx_prefix(archive.cdx_url, feed_url), 503, b"busy", times=1)
+            db = tmp_path / "w.duckdb"
+            with pytest.raises(BackfillError, match="run the backfill again later"):
+                run(feed_url, db)
+            assert _rows(db, "select status from runs") == [("failed",)]
+
+            # Down again while looking up one page's captures: that week's chunk stays to do.
+            first = in_window[0]
+            archive.fail_next(_cdx_prefix(archive.cdx_url, base + first["path"]), 503, b"busy")
+            partial = run(feed_url, db)
+            assert partial["status"] == "incomplete" and partial["chunks_failed"] == 1
+            failed = _rows(
+                db, "select label, error_class, error from backfill_chunks where status = 'failed'"
+            )
+            assert [(label, error_class) for label, error_class, _ in failed] == [
+                ("2026-W45", "http_5xx")
+            ]
+            # Run again: only that chunk runs, and the window is complete.
+            resumed = run(feed_url, db)
+            assert resumed["status"] == "completed" and resumed["chunks_run"] == 1
+    loaded = {url.removeprefix(base) for (url,) in _rows(db, "select url from articles")}
+    assert loaded == {a["path"] for a in in_window}
+    assert _rows(db, "select count(distinct url_key) = count(*) from articles") == [(True,)]
