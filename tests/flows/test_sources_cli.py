@@ -99,6 +99,33 @@ def _atom(base: str) -> str:
     )
 
 
+# Every page the Courier's feeds and news sitemap name.
+ARTICLES = ("1", "2", "3", "a1", "a2", "j1", "j2", "s1")
+TOPICS = (
+    "harbour dredging",
+    "school budgets",
+    "bridge repairs",
+    "library hours",
+    "ferry fares",
+    "tram tracks",
+    "park lighting",
+    "water rates",
+)
+
+
+def _article(name: str) -> str:
+    topic = TOPICS[ARTICLES.index(name)]
+    paragraphs = "".join(
+        f"<p>Paragraph {n} on {topic}: the council heard residents speak for an hour about "
+        f"{topic}, and officials promised figures on {topic} before the next meeting.</p>"
+        for n in range(1, 7)
+    )
+    return (
+        f"<!doctype html><html lang='en'><head><title>{topic.title()}</title></head><body>"
+        f"<article><h1>{topic.title()}</h1>{paragraphs}</article></body></html>"
+    )
+
+
 def _write(root: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
         path = root / "site" / name
@@ -128,7 +155,12 @@ def sites(tmp_path: Path) -> Iterator[tuple[DemoServer, DemoServer]]:
             "<url><loc>{{BASE}}/news/1.html</loc><news:news><news:publication>"
             "<news:name>Courier</news:name><news:language>en</news:language></news:publication>"
             f"<news:publication_date>{stamp}</news:publication_date>"
-            "<news:title>One</news:title></news:news></url></urlset>"
+            "<news:title>One</news:title></news:news></url>"
+            # Only in the sitemap: a following ingest takes it from there.
+            "<url><loc>{{BASE}}/news/s1.html</loc><news:news><news:publication>"
+            "<news:name>Courier</news:name><news:language>en</news:language></news:publication>"
+            f"<news:publication_date>{stamp}</news:publication_date>"
+            "<news:title>Sitemap only</news:title></news:news></url></urlset>"
         )
         _write(
             tmp_path / "pub",
@@ -163,6 +195,7 @@ def sites(tmp_path: Path) -> Iterator[tuple[DemoServer, DemoServer]]:
                     '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
                     "<url><loc>{{BASE}}/about.html</loc></url></urlset>"
                 ),
+                **{f"news/{name}.html": _article(name) for name in ARTICLES},
             },
         )
         routes = {"/data.json": Route(200, b'{"a": 1}', {"Content-Type": "application/json"})}
@@ -577,3 +610,33 @@ def test_sources_without_a_command_still_lists_feeds(files: tuple[Path, Path]) -
     )
     misuse = _invoke("--health", "list")
     assert misuse.exit_code == 2
+
+
+def test_a_following_ingest_loads_feed_and_sitemap_articles_once(
+    prefect_harness: None, sites: tuple[DemoServer, DemoServer], files: tuple[Path, Path]
+) -> None:
+    from flows.ingest import ingest
+
+    site, _ = sites
+    sources, db = files
+    assert _add(site.base_url + "/", files).exit_code == 0
+    added = load_sources(sources)[-1]
+    ingest(
+        db=str(db),
+        publishers=[added.model_dump()],
+        all_feeds=True,
+        overrides={"allow_private": ["127.0.0.1/32"], "per_host_delay_s": 0.0},
+    )
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("select url, discovered_via from articles").fetchall()
+        keys = con.execute("select count(*), count(distinct url_key) from articles").fetchone()
+    finally:
+        con.close()
+    via = {url.removeprefix(site.base_url + "/news/"): how for url, how in rows}
+    assert set(via) == {f"{name}.html" for name in ARTICLES}
+    assert via["s1.html"] == "sitemap"  # only the news sitemap lists it
+    assert via["1.html"] == "feed"  # both list it: one article, credited to the feed
+    assert keys is not None and keys[0] == keys[1] == len(ARTICLES)
+    pages = [path for path, _ in site.requests if path.endswith(".html")]
+    assert sorted(pages) == sorted(set(pages))  # each page fetched once
