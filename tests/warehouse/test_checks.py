@@ -33,6 +33,7 @@ PLANTED: dict[str, set[Any]] = {
     "duplicate_canonical_url": {23, 24},
     "stuck_runs": {"run-stuck"},
     "duplicate_url_key": set(),  # the unique key forbids it here: see the rebuilt-table test
+    "feed_date_disagrees": {25},
 }
 
 
@@ -124,6 +125,22 @@ def build_warehouse(path: Path) -> None:
     same = "https://harbor.example/story.html"
     add_article(con, 23, canonical_url=same, url=same)
     add_article(con, 24, canonical_url=same, url=same + "?page=1")
+    # The feed listed 25 ten days before the page's own date; 26's date came from its feed; 1's
+    # feed agrees with its page to within hours.
+    add_article(con, 25, date_source="jsonld")
+    add_article(con, 26, date_source="feed")
+    add_article(con, 1000, date_source="meta")
+    for article_id, listed in ((25, 10), (26, 10), (1000, 0.2)):
+        con.execute(
+            "insert into entries (feed_id, guid, url, url_key, published_at)"
+            " values (1, ?, ?, ?, ?)",
+            [
+                f"g{article_id}",
+                f"https://harbor.example/{article_id}.html",
+                f"key-{article_id}",
+                NOW - timedelta(days=1 + listed),
+            ],
+        )
     add_run(con, "run-stuck", NOW - timedelta(days=1), "running")
     add_run(con, "run-current", NOW - timedelta(minutes=3), "running")
     add_run(con, "run-old-done", NOW - timedelta(days=2), "completed")
