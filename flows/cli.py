@@ -414,7 +414,8 @@ def discover(
         )
     else:
         for line in report_lines(report):
-            console.print(line, highlight=False, soft_wrap=True)
+            # markup=False: "[link-alternate]" is how a candidate was found, not rich markup.
+            console.print(line, highlight=False, soft_wrap=True, markup=False)
     if report.error_class:
         raise typer.Exit(1)
 

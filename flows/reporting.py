@@ -155,13 +155,16 @@ def run_report_data(
         con.execute(
             """
             with run_fetches as (
-                select * from fetches where run_id = $run_id and kind in ('feed', 'page')
+                -- A sitemap source is polled like a feed (its child sitemaps too).
+                select * from fetches
+                where run_id = $run_id and kind in ('feed', 'sitemap', 'page')
             ),
             by_feed as (
                 select
                     feed_id,
-                    max(status) filter (where kind = 'feed') as feed_status,
-                    max(error_class) filter (where kind = 'feed') as feed_error_class,
+                    max(status) filter (where kind in ('feed', 'sitemap')) as feed_status,
+                    max(error_class) filter (where kind in ('feed', 'sitemap'))
+                        as feed_error_class,
                     count(*) filter (where kind = 'page') as pages,
                     count(*) filter (where kind = 'page' and error_class is not null)
                         as pages_failed,
