@@ -84,7 +84,9 @@ def _run_ingest(db: Path, **params: Any) -> dict[str, Any]:
     from flows.runners import build_task_runner
 
     runner_name = params.pop("task_runner", None) or settings.task_runner
-    task_runner: Any = build_task_runner(runner_name, settings.concurrency)
+    task_runner: Any = build_task_runner(
+        runner_name, settings.concurrency, settings.dask_address, settings.dask_workers
+    )
     runner = ingest.with_options(task_runner=task_runner)
     columns = (
         TextColumn("{task.description:>6}"),
@@ -159,7 +161,11 @@ def ingest(
     allow_private: AllowPrivateOption = None,
     task_runner: Annotated[
         str | None,
-        typer.Option("--task-runner", help="threads (default) or processes (all cores)."),
+        typer.Option(
+            "--task-runner",
+            help="threads (default), processes (all cores) or dask (NEWSDESK_DASK_ADDRESS, "
+            "else a local cluster).",
+        ),
     ] = None,
     output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
@@ -167,8 +173,8 @@ def ingest(
     params: dict[str, Any] = {"feeds": list(feed)} if feed else {"sources": str(sources)}
     params["all_feeds"] = all_feeds
     if task_runner:
-        if task_runner not in ("threads", "processes"):
-            raise typer.BadParameter("--task-runner must be threads or processes")
+        if task_runner not in ("threads", "processes", "dask"):
+            raise typer.BadParameter("--task-runner must be threads, processes or dask")
         params["task_runner"] = task_runner
     if allow_private:
         params["overrides"] = {"allow_private": list(allow_private)}

@@ -80,8 +80,15 @@ class Settings(BaseSettings):
     dedup_window_days: int = Field(
         14, ge=0, description="New articles are matched against stories this many days around them."
     )
-    task_runner: Literal["threads", "processes"] = Field(
-        "threads", description="threads, or processes to use every core for extraction."
+    task_runner: Literal["threads", "processes", "dask"] = Field(
+        "threads",
+        description="threads, processes (every core for extraction) or dask (prefect-dask).",
+    )
+    dask_address: str | None = Field(
+        None, description="Dask scheduler (tcp://host:8786); None: a local cluster per run."
+    )
+    dask_workers: int | None = Field(
+        None, gt=0, description="Processes of the local Dask cluster; None: one per core."
     )
     concurrency: int = Field(8, description="Task-runner threads: hosts fetched at once.")
     page_batch_size: int = Field(25, description="Pages per Prefect task (per host).")
