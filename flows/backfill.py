@@ -16,7 +16,6 @@ fetched for them, from the archive or live.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,15 +27,30 @@ from prefect.futures import as_completed
 from prefect.runtime import flow_run
 
 from flows import progress
-from flows.archive_files import RecordProblem, iter_archive, warc_files
+from flows.archive_files import warc_files
+from flows.backfill_listing import (
+    BackfillError,
+    ChunkFailed,
+    ChunkOutcome,
+    PageTarget,
+    Window,
+    list_sitemap_pages,
+    list_wayback_pages,
+    listing_fetch,
+    looks_like_sitemap,
+)
+from flows.backfill_pages import (
+    ChunkJob,
+    commoncrawl_chunk,
+    in_window,
+    take_live_pages,
+    warc_chunk,
+    wayback_chunk,
+)
 from flows.captures import captures_root
 from flows.clients import RunClient, close_run_client, open_run_client, run_client
-from flows.http import HttpResult
 from flows.ingest import (
-    FEED_ACCEPT,
-    PageJob,
-    _fetch_log,
-    fetch_page,
+    fetch_log,
     open_warehouse,
     politeness_overrides,
     refresh_search,
@@ -45,26 +59,13 @@ from flows.robots import RobotsRecord
 from flows.settings import Settings
 from flows.sources import Publisher, SourcesError, load_sources, source_rows
 from transforms.archives import (
-    ArchivedResponse,
-    Crawl,
-    Snapshot,
     chunk_window,
-    crawls_for_window,
-    parse_cc_index,
     parse_collinfo,
-    parse_warc_member,
-    parse_wayback_cdx,
-    wayback_capture_url,
-    wayback_cdx_query,
 )
-from transforms.archives import cc_index_query as cc_query
-from transforms.archives import cc_range as range_header
-from transforms.discovery import parse_sitemap, sitemap_candidates
-from transforms.extract import SourceHints, extract_article
-from transforms.feeds import parse_feed
-from transforms.frames import PageResult, article_frames, fetches_frame
-from transforms.records import TRANSIENT_ERROR_CLASSES, Dropped, FetchLog
-from transforms.urls import host_of, url_key
+from transforms.extract import SourceHints
+from transforms.frames import article_frames, fetches_frame
+from transforms.records import TRANSIENT_ERROR_CLASSES, FetchLog
+from transforms.urls import host_of
 from warehouse import load
 from warehouse.backfill import (
     ChunkCounts,
@@ -85,604 +86,7 @@ __all__ = ["VIAS", "BackfillError", "backfill", "check_request"]
 Via = Literal["sitemap", "wayback", "commoncrawl", "warc"]
 VIAS: tuple[str, ...] = ("sitemap", "wayback", "commoncrawl", "warc")
 UNITS = ("day", "week", "month")
-SITEMAP_ACCEPT = "application/xml, text/xml;q=0.9, */*;q=0.5"
-MAX_SITEMAP_DEPTH = 3
-# A capture of a page is looked for from its publication up to this long after the chunk.
-CAPTURE_SLACK = timedelta(days=30)
-MAX_INDEX_PAGES = 1000
 UNDATED = "undated"
-
-
-class BackfillError(Exception):
-    """The backfill cannot start as asked; the message says what to change."""
-
-
-class ChunkFailed(Exception):
-    """A chunk's listing could not be read now (archive down, rate limited): retry later."""
-
-    def __init__(self, error_class: str, error: str) -> None:
-        super().__init__(f"{error_class}: {error}")
-        self.error_class = error_class
-        self.error = error
-
-
-@dataclass(frozen=True, slots=True)
-class PageTarget:
-    """A page a chunk takes, with what the listing said about it."""
-
-    url: str
-    published_at: datetime | None = None
-    title: str | None = None
-    language: str | None = None  # a news sitemap's news:language
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkJob:
-    """Everything one chunk task needs, as plain values."""
-
-    index: int
-    label: str
-    via: str
-    starts_at: datetime | None
-    ends_at: datetime | None
-    publisher_id: int | None = None
-    pages: tuple[PageTarget, ...] = ()  # sitemap, wayback: the pages listed for this chunk
-    site: str | None = None  # commoncrawl: the URL pattern, e.g. "example.com/*"
-    crawls: tuple[Crawl, ...] = ()  # commoncrawl
-    path: str | None = None  # warc: the file
-    hints: SourceHints | None = None  # the configured publisher's extraction hints
-
-
-@dataclass(slots=True)
-class ChunkOutcome:
-    index: int
-    pages: list[PageResult] = field(default_factory=list)
-    other_fetches: list[FetchLog] = field(default_factory=list)  # listings, snapshots, problems
-    urls_found: int = 0
-    error_class: str | None = None  # set: the chunk is not done (see error)
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    since: datetime | None
-    until: datetime | None
-
-    def holds(self, moment: datetime | None) -> bool:
-        if moment is None:
-            return True
-        if self.since is not None and moment < self.since:
-            return False
-        return not (self.until is not None and moment >= self.until)
-
-
-# --- taking pages ----------------------------------------------------------------------------
-
-
-def _archived_page(
-    result: HttpResult,
-    original_url: str,
-    *,
-    via: str,
-    captured_at: datetime | None,
-    publisher_id: int | None,
-    body: bytes | None = None,
-    content_type: str | None = None,
-    feed_published_at: datetime | None = None,
-    feed_title: str | None = None,
-    capture: Any = None,
-    hints: SourceHints | None = None,
-) -> PageResult:
-    """Extract an archived response as the page at ``original_url`` (not the archive's)."""
-    key = url_key(original_url)
-    common: dict[str, Any] = {
-        "capture": capture,
-        "url_key": key,
-        "discovered_via": via,
-        "captured_at": captured_at,
-        "robots_decision": "archive",
-    }
-    if result.error_class:
-        return PageResult(_fetch_log(result, "page", **common), None, key, None, publisher_id)
-    extracted = extract_article(
-        result.body if body is None else body,
-        original_url,
-        content_type=content_type or result.content_type,
-        fetched_at=captured_at or result.requested_at,
-        feed_published_at=feed_published_at,
-        feed_title=feed_title,
-        hints=hints,
-    )
-    if isinstance(extracted, Dropped):
-        fetch = _fetch_log(
-            result,
-            "page",
-            drop_reason=extracted.reason.value,
-            error=extracted.detail or None,
-            **common,
-        )
-        return PageResult(fetch, None, key, None, publisher_id)
-    fetch = _fetch_log(
-        result,
-        "page",
-        charset=extracted.charset,
-        charset_source=extracted.charset_source,
-        **common,
-    )
-    return PageResult(fetch, extracted, key, None, publisher_id)
-
-
-def _in_window(page: PageResult, window: Window) -> PageResult:
-    """Drop an article whose own date is outside the window (kept as a fetch with a reason)."""
-    article = page.article
-    if article is None or window.holds(article.published_at):
-        return page
-    assert article.published_at is not None
-    since = f"{window.since:%Y-%m-%d}" if window.since else "…"
-    until = f"{window.until:%Y-%m-%d}" if window.until else "…"
-    fetch = replace(
-        page.fetch,
-        drop_reason="outside_window",
-        error=f"published {article.published_at:%Y-%m-%d %H:%M}Z, outside {since} – {until}",
-    )
-    return replace(page, fetch=fetch, article=None)
-
-
-def _listing_fetch(result: HttpResult, kind: str, via: str, client: RunClient) -> FetchLog:
-    return _fetch_log(result, kind, client.capture(result, kind), discovered_via=via)
-
-
-def _get_listing(
-    client: RunClient, url: str, kind: str, via: str, outcome: ChunkOutcome, accept: str
-) -> HttpResult:
-    """Fetch an archive listing; transient trouble fails the chunk (it is retried next run)."""
-    result = client.fetcher.get(url, accept=accept, respect_robots=False)
-    outcome.other_fetches.append(_listing_fetch(result, kind, via, client))
-    if result.error_class in TRANSIENT_ERROR_CLASSES:
-        raise ChunkFailed(result.error_class or "", f"{url}: {result.error}")
-    return result
-
-
-# --- sitemap ---------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class SitemapListing:
-    pages: list[tuple[PageTarget, datetime | None]] = field(default_factory=list)
-    fetches: list[FetchLog] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    sitemaps_read: int = 0
-
-
-def list_sitemap_pages(
-    client: RunClient,
-    starts: Sequence[str],
-    window: Window,
-    settings: Settings,
-) -> SitemapListing:
-    """Read sitemaps from ``starts`` (sitemap URLs or site origins: robots.txt ``Sitemap:``
-    lines and the usual paths), following indexes with loop and depth limits. Returns the pages
-    whose date may fall in the window, each with the date the chunk is chosen by."""
-    listing = SitemapListing()
-    queue: list[tuple[str, int, bool]] = []  # url, depth, guessed (a common path)
-    for start in starts:
-        if _looks_like_sitemap(start):
-            queue.append((start, 0, False))
-            continue
-        robots = client.fetcher.get(start.rstrip("/") + "/robots.txt", respect_robots=False)
-        listing.fetches.append(_listing_fetch(robots, "robots", "sitemap", client))
-        text = robots.body.decode("utf-8", "replace") if robots.ok else None
-        for candidate in sitemap_candidates(text, start):
-            queue.append((candidate.url, 0, candidate.found_via != "robots"))
-    seen: set[str] = set()
-    taken: set[str] = set()
-    while queue:
-        url, depth, guessed = queue.pop(0)
-        if url in seen:
-            continue
-        if listing.sitemaps_read >= settings.backfill_max_sitemaps:
-            listing.problems.append(
-                f"more than {settings.backfill_max_sitemaps} sitemaps; the rest were not read"
-            )
-            break
-        seen.add(url)
-        listing.sitemaps_read += 1
-        result = client.fetcher.get(url, accept=SITEMAP_ACCEPT, respect_robots=False)
-        if result.error_class:
-            listing.fetches.append(_listing_fetch(result, "sitemap", "sitemap", client))
-            if not (guessed and result.status == 404):
-                listing.problems.append(f"{url}: {result.error_class}: {result.error}")
-            continue
-        parsed = parse_sitemap(result.body, result.final_url or url)
-        listing.fetches.append(
-            _fetch_log(
-                result,
-                "sitemap",
-                client.capture(result, "sitemap"),
-                discovered_via="sitemap",
-                error_class=parsed.error_class if not parsed.urls and not parsed.sitemaps else None,
-                error=parsed.error,
-            )
-        )
-        if parsed.error_class and not (guessed and parsed.error_class == "not_a_sitemap"):
-            listing.problems.append(f"{url}: {parsed.error_class}: {parsed.error}")
-        for child in parsed.sitemaps:
-            if child in seen or child == url:
-                listing.problems.append(f"{url}: lists {child} again (a loop); not followed")
-            elif depth + 1 > MAX_SITEMAP_DEPTH:
-                listing.problems.append(
-                    f"{url}: index nested deeper than {MAX_SITEMAP_DEPTH}; {child} not read"
-                )
-            else:
-                queue.append((child, depth + 1, False))
-        for entry in parsed.urls:
-            if entry.url in taken:
-                continue
-            if len(taken) >= settings.backfill_max_urls:
-                listing.problems.append(
-                    f"more than {settings.backfill_max_urls} page URLs; the rest were not taken"
-                )
-                queue.clear()
-                break
-            chosen = _sitemap_date(entry.publication_date, entry.lastmod, window)
-            if chosen is False:
-                continue
-            taken.add(entry.url)
-            target = PageTarget(entry.url, entry.publication_date, entry.title, entry.language)
-            listing.pages.append((target, chosen))
-    return listing
-
-
-def _looks_like_sitemap(url: str) -> bool:
-    path = url.split("?", 1)[0].lower()
-    return path.endswith((".xml", ".xml.gz", ".gz")) or "sitemap" in path.rsplit("/", 1)[-1]
-
-
-def _sitemap_date(
-    published: datetime | None, lastmod: datetime | None, window: Window
-) -> datetime | Literal[False] | None:
-    """The date a listed page is filed under, None for "undated", False to skip it.
-
-    A news publication date is exact. ``lastmod`` is the last change, never before
-    publication: a page changed before the window was published before it too, but one
-    changed after the window may have been published inside it (filed as undated, and the
-    page's own date decides)."""
-    if published is not None:
-        return published if window.holds(published) else False
-    if lastmod is not None:
-        if window.since is not None and lastmod < window.since:
-            return False
-        return lastmod if window.holds(lastmod) else None
-    return None
-
-
-def _page_hints(hints: SourceHints | None, target: PageTarget) -> SourceHints | None:
-    if target.language is None:
-        return hints
-    return replace(hints or SourceHints(), language=target.language)
-
-
-def _take_live_pages(
-    client: RunClient, job: ChunkJob, targets: Iterable[PageTarget], via: str
-) -> list[PageResult]:
-    results = []
-    for target in targets:
-        page_job = PageJob(
-            target.url,
-            url_key(target.url),
-            None,
-            job.publisher_id,
-            target.published_at,
-            target.title,
-            discovered_via=via,
-            hints=_page_hints(job.hints, target),
-        )
-        results.append(fetch_page(client, page_job))
-        progress.advance(job.label)
-    return results
-
-
-# --- wayback ---------------------------------------------------------------------------------
-
-
-def _cdx_snapshots(
-    client: RunClient,
-    settings: Settings,
-    url: str,
-    since: datetime,
-    until: datetime,
-    outcome: ChunkOutcome,
-    limit: int | None = None,
-) -> list[Snapshot]:
-    """Every capture of ``url`` in the window (resume keys followed)."""
-    snapshots: list[Snapshot] = []
-    resume_key: str | None = None
-    for _ in range(MAX_INDEX_PAGES):
-        query = wayback_cdx_query(
-            settings.wayback_cdx_url, url, since, until, limit=limit, resume_key=resume_key
-        )
-        result = _get_listing(client, query, "index", "wayback", outcome, "application/json")
-        if result.error_class and result.status != 404:
-            raise ChunkFailed(result.error_class or "archive_error", f"{query}: {result.error}")
-        page = parse_wayback_cdx(result.body, result.status or 0, result.content_type)
-        if page.error_class:
-            raise ChunkFailed(page.error_class, f"{query}: {page.error}")
-        snapshots.extend(page.snapshots)
-        if not page.resume_key or (limit is not None and len(snapshots) >= limit):
-            break
-        resume_key = page.resume_key
-    return snapshots
-
-
-def _listed_pages(body: bytes, url: str, window: Window) -> list[PageTarget]:
-    """The pages a feed or sitemap snapshot lists, dated inside the window (or undated)."""
-    head = body[:2048].lstrip()
-    if b"<urlset" in head or b"<sitemapindex" in head:
-        sitemap = parse_sitemap(body, url)
-        return [
-            PageTarget(u.url, u.publication_date or u.lastmod, u.title)
-            for u in sitemap.urls
-            if window.holds(u.publication_date or u.lastmod)
-        ]
-    feed = parse_feed(body, url)
-    return [
-        PageTarget(e.url, e.published_at or e.updated_at, e.title)
-        for e in feed.entries
-        if window.holds(e.published_at or e.updated_at)
-    ]
-
-
-def list_wayback_pages(
-    client: RunClient, sources: Sequence[str], window: Window, settings: Settings
-) -> SitemapListing:
-    """The pages that archived snapshots of the feeds (or sitemaps) list for the window.
-
-    A page published inside the window may first show up in a snapshot taken after it, so
-    snapshots are read up to :data:`CAPTURE_SLACK` past the window; identical snapshots are
-    collapsed by the archive (``collapse=digest``). Each page is filed under its feed date, or
-    the snapshot's capture time when the feed gives none."""
-    assert window.since is not None and window.until is not None
-    listing = SitemapListing()
-    taken: set[str] = set()
-    outcome = ChunkOutcome(-1)
-    for source in sources:
-        try:
-            snapshots = _cdx_snapshots(
-                client, settings, source, window.since, window.until + CAPTURE_SLACK, outcome
-            )
-        except ChunkFailed as exc:
-            raise BackfillError(
-                f"the Wayback Machine could not list snapshots of {source}: {exc}; "
-                "run the backfill again later"
-            ) from exc
-        if not snapshots:
-            listing.problems.append(f"{source}: the archive has no capture in the window")
-        for snapshot in snapshots:
-            listing.sitemaps_read += 1
-            capture_url = wayback_capture_url(settings.wayback_web_url, snapshot.timestamp, source)
-            result = client.fetcher.get(capture_url, accept=FEED_ACCEPT, respect_robots=False)
-            outcome.other_fetches.append(
-                _fetch_log(
-                    result,
-                    "feed",
-                    client.capture(result, "feed"),
-                    discovered_via="wayback",
-                    captured_at=snapshot.captured_at,
-                )
-            )
-            if result.error_class:
-                listing.problems.append(f"{capture_url}: {result.error_class}: {result.error}")
-                continue
-            for target in _listed_pages(result.body, source, window):
-                key = url_key(target.url)
-                if key in taken:
-                    continue
-                taken.add(key)
-                filed = target.published_at or snapshot.captured_at
-                listing.pages.append((target, filed if window.holds(filed) else None))
-    listing.fetches = outcome.other_fetches
-    return listing
-
-
-def _wayback_chunk(client: RunClient, job: ChunkJob, settings: Settings) -> ChunkOutcome:
-    outcome = ChunkOutcome(job.index, urls_found=len(job.pages))
-    for target in job.pages:
-        outcome.pages.append(_wayback_page(client, job, settings, target, outcome))
-        progress.advance(job.label)
-    return outcome
-
-
-def _wayback_page(
-    client: RunClient, job: ChunkJob, settings: Settings, target: PageTarget, outcome: ChunkOutcome
-) -> PageResult:
-    """The first capture of the page after its publication, raw (``id_``); the live page when
-    the archive has none."""
-    assert job.starts_at is not None and job.ends_at is not None
-    since = target.published_at or job.starts_at
-    captures = _cdx_snapshots(
-        client, settings, target.url, since, job.ends_at + CAPTURE_SLACK, outcome, limit=1
-    )
-    if not captures:
-        return _take_live_pages(client, job, [target], "wayback")[0]
-    snapshot = captures[0]
-    capture_url = wayback_capture_url(settings.wayback_web_url, snapshot.timestamp, target.url)
-    result = client.fetcher.get(capture_url, accept="text/html", respect_robots=False)
-    return _archived_page(
-        result,
-        target.url,
-        via="wayback",
-        captured_at=snapshot.captured_at,
-        publisher_id=job.publisher_id,
-        feed_published_at=target.published_at,
-        feed_title=target.title,
-        capture=client.capture(result, "page"),
-        hints=_page_hints(job.hints, target),
-    )
-
-
-# --- common crawl ----------------------------------------------------------------------------
-
-
-def _commoncrawl_chunk(client: RunClient, job: ChunkJob, settings: Settings) -> ChunkOutcome:
-    assert job.starts_at is not None and job.ends_at is not None and job.site is not None
-    outcome = ChunkOutcome(job.index)
-    chosen: dict[str, Snapshot] = {}
-    for crawl in crawls_for_window(job.crawls, job.starts_at, job.ends_at):
-        for page_number in range(MAX_INDEX_PAGES):
-            query = cc_query(crawl.cdx_api, job.site, job.starts_at, job.ends_at, page=page_number)
-            result = _get_listing(client, query, "index", "commoncrawl", outcome, "*/*")
-            page = parse_cc_index(result.body, result.status or 0)
-            if page.error_class:
-                raise ChunkFailed(page.error_class, f"{query}: {page.error}")
-            if not page.snapshots:
-                break
-            for snapshot in page.snapshots:
-                if snapshot.filename is None or snapshot.offset is None or not snapshot.length:
-                    continue
-                key = url_key(snapshot.url)
-                # The earliest capture is the nearest to publication (later ones may be edits).
-                if key not in chosen or snapshot.captured_at < chosen[key].captured_at:
-                    chosen[key] = snapshot
-    outcome.urls_found = len(chosen)
-    progress.add_total(job.label, len(chosen))
-    for snapshot in chosen.values():
-        outcome.pages.append(_commoncrawl_page(client, job, settings, snapshot))
-        progress.advance(job.label)
-    return outcome
-
-
-def _commoncrawl_page(
-    client: RunClient, job: ChunkJob, settings: Settings, snapshot: Snapshot
-) -> PageResult:
-    assert snapshot.offset is not None and snapshot.length is not None
-    record_url = settings.cc_data_url.rstrip("/") + "/" + (snapshot.filename or "").lstrip("/")
-    result = client.fetcher.get(
-        record_url,
-        respect_robots=False,
-        extra_headers={"Range": range_header(snapshot.offset, snapshot.length)},
-    )
-    capture = client.capture(result, "page")
-    if result.error_class:
-        return _archived_page(
-            result,
-            snapshot.url,
-            via="commoncrawl",
-            captured_at=snapshot.captured_at,
-            publisher_id=job.publisher_id,
-            capture=capture,
-        )
-    try:
-        record = parse_warc_member(result.body)
-    except ValueError as exc:
-        failed = replace(result, error_class="warc_unreadable", error=str(exc))
-        return _archived_page(
-            failed,
-            snapshot.url,
-            via="commoncrawl",
-            captured_at=snapshot.captured_at,
-            publisher_id=job.publisher_id,
-            capture=capture,
-        )
-    return _record_page(result, record, job, "commoncrawl", capture)
-
-
-def _record_page(
-    result: HttpResult, record: ArchivedResponse, job: ChunkJob, via: str, capture: Any = None
-) -> PageResult:
-    if not record.is_html:
-        key = url_key(record.url)
-        fetch = _fetch_log(
-            result,
-            "page",
-            capture,
-            url_key=key,
-            discovered_via=via,
-            captured_at=record.captured_at,
-            drop_reason="not_html",
-            error=f"archived {record.content_type or 'untyped'} response, not HTML",
-        )
-        return PageResult(fetch, None, key, None, job.publisher_id)
-    if record.status is not None and not 200 <= record.status < 300:
-        key = url_key(record.url)
-        fetch = _fetch_log(
-            result,
-            "page",
-            capture,
-            url_key=key,
-            discovered_via=via,
-            captured_at=record.captured_at,
-            drop_reason="archived_error_page",
-            error=f"the archive holds a {record.status} answer for this URL, not the article",
-        )
-        return PageResult(fetch, None, key, None, job.publisher_id)
-    page = _archived_page(
-        result,
-        record.url,
-        via=via,
-        captured_at=record.captured_at,
-        publisher_id=job.publisher_id,
-        body=record.body,
-        content_type=record.content_type,
-        capture=capture,
-    )
-    if record.truncated and page.article is not None:
-        note = f"archived record incomplete: {record.truncated}; extracted what was there"
-        page = replace(page, fetch=replace(page.fetch, error=note))
-    return page
-
-
-# --- warc --------------------------------------------------------------------------------------
-
-
-def _warc_chunk(job: ChunkJob) -> ChunkOutcome:
-    """Every record of one local WARC/ARC file through the normal extraction path."""
-    assert job.path is not None
-    outcome = ChunkOutcome(job.index)
-    now = datetime.now(UTC)
-    for offset, item in iter_archive(Path(job.path)):
-        outcome.urls_found += 1
-        progress.advance(job.label)
-        if isinstance(item, RecordProblem):
-            if item.error_class == "not_html":
-                fetch = FetchLog(
-                    url=item.url or f"warc:{job.path}#{offset}",
-                    kind="page",
-                    requested_at=now,
-                    url_key=url_key(item.url) if item.url else None,
-                    drop_reason="not_html",
-                    error=item.error,
-                    warc_path=job.path,
-                    warc_offset=offset,
-                    discovered_via="warc",
-                )
-            else:
-                fetch = FetchLog(
-                    url=item.url or f"warc:{job.path}#{item.offset or offset}",
-                    kind="page",
-                    requested_at=now,
-                    error_class=item.error_class,
-                    error=item.error,
-                    warc_path=job.path,
-                    warc_offset=item.offset if item.offset is not None else offset,
-                    discovered_via="warc",
-                )
-            outcome.other_fetches.append(fetch)
-            continue
-        result = HttpResult(
-            url=item.url,
-            requested_at=now,
-            final_url=item.url,
-            status=item.status,
-            body=item.body,
-            headers={"content-type": item.content_type} if item.content_type else {},
-        )
-        page = _record_page(result, item, job, "warc")
-        fetch = replace(page.fetch, warc_path=job.path, warc_offset=offset)
-        outcome.pages.append(replace(page, fetch=fetch))
-    return outcome
-
-
-# --- the chunk task --------------------------------------------------------------------------
 
 
 @task(name="backfill-chunk", task_run_name="backfill-{job.via}-{job.label}", cache_policy=NO_CACHE)
@@ -699,17 +103,17 @@ def run_chunk(
     try:
         if job.via == "sitemap":
             outcome = ChunkOutcome(job.index, urls_found=len(job.pages))
-            outcome.pages = _take_live_pages(client, job, job.pages, "sitemap")
+            outcome.pages = take_live_pages(client, job, job.pages, "sitemap")
         elif job.via == "wayback":
-            outcome = _wayback_chunk(client, job, settings)
+            outcome = wayback_chunk(client, job, settings)
         elif job.via == "commoncrawl":
-            outcome = _commoncrawl_chunk(client, job, settings)
+            outcome = commoncrawl_chunk(client, job, settings)
         else:
-            outcome = _warc_chunk(job)
+            outcome = warc_chunk(job)
     except ChunkFailed as exc:
         logger.warning("chunk %s: %s", job.label, exc)
         return ChunkOutcome(job.index, error_class=exc.error_class, error=exc.error)
-    outcome.pages = [_in_window(page, window) for page in outcome.pages]
+    outcome.pages = [in_window(page, window) for page in outcome.pages]
     transient = [p.fetch for p in outcome.pages if p.fetch.error_class in TRANSIENT_ERROR_CLASSES]
     if transient:
         # The rest is loaded; the chunk stays to do so these pages are tried again.
@@ -719,9 +123,6 @@ def run_chunk(
             f"{transient[0].error_class}; run the backfill again to retry them"
         )
     return outcome
-
-
-# --- the flow --------------------------------------------------------------------------------
 
 
 def _utc(value: datetime | str | None, name: str) -> datetime | None:
@@ -989,7 +390,7 @@ def _plan(
             listing = list_sitemap_pages(client, starts, window, settings)
         else:
             assert url is not None
-            starts = [url if _looks_like_sitemap(url) else _origin(url)]
+            starts = [url if looks_like_sitemap(url) else _origin(url)]
             listing = list_sitemap_pages(client, starts, window, settings)
         by_label: dict[str, list[PageTarget]] = {label: [] for label in base}
         undated: list[PageTarget] = []
@@ -1029,7 +430,7 @@ def _plan(
         return _Plan(target, unit, plans, jobs, listing.fetches, problems)
     # commoncrawl: the crawl list once per run; each chunk asks the crawls that overlap it.
     result = client.fetcher.get(settings.cc_collinfo_url, respect_robots=False)
-    fetches = [_listing_fetch(result, "index", "commoncrawl", client)]
+    fetches = [listing_fetch(result, "index", "commoncrawl", client)]
     if result.error_class:
         raise BackfillError(
             f"Common Crawl's crawl list ({settings.cc_collinfo_url}) could not be read: "
@@ -1114,7 +515,7 @@ def _close_client(db: str, run_id: str) -> None:
     client = close_run_client(run_id)
     if client is None:
         return
-    fetches = [_fetch_log(r, "robots", ref) for r, ref in client.drain_robots_fetches()]
+    fetches = [fetch_log(r, "robots", ref) for r, ref in client.drain_robots_fetches()]
     records = [(r.origin, r.body, r.status, r.fetched_at) for r in client.store.records()]
     with open_warehouse(db) as con:
         load.store_robots(con, run_id, fetches_frame(fetches), records)

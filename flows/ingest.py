@@ -70,6 +70,8 @@ __all__ = [
     "FeedOutcome",
     "PageJob",
     "fetch_feed",
+    "fetch_log",
+    "fetch_page",
     "fetch_sitemap",
     "ingest",
     "open_warehouse",
@@ -144,7 +146,7 @@ class PageJob:
     hints: SourceHints | None = None  # the source's extraction hints and language
 
 
-def _fetch_log(
+def fetch_log(
     result: HttpResult, kind: str, capture: CaptureRef | None = None, **overrides: Any
 ) -> FetchLog:
     """The fetch row for ``result``; ``overrides`` set or replace fields (e.g. a parse error)."""
@@ -198,7 +200,7 @@ def fetch_feed(client: RunClient, job: FeedJob, policy: PollPolicy) -> FeedOutco
             "error_class": parsed.error_class,
             "error": parsed.error,
         }
-    fetch = _fetch_log(result, "feed", capture, **overrides)
+    fetch = fetch_log(result, "feed", capture, **overrides)
     return _outcome(job, result, fetch, parsed, policy)
 
 
@@ -267,11 +269,11 @@ def fetch_sitemap(
     capture = client.capture(result, "sitemap")
     common: dict[str, Any] = {"feed_id": job.feed_id}
     if result.error_class or result.not_modified:
-        return _outcome(job, result, _fetch_log(result, "sitemap", capture, **common), None, policy)
+        return _outcome(job, result, fetch_log(result, "sitemap", capture, **common), None, policy)
     top_url = result.final_url or job.url
     top = parse_sitemap(result.body, top_url)
     if top.kind is None:
-        fetch = _fetch_log(
+        fetch = fetch_log(
             result, "sitemap", capture, error_class=top.error_class, error=top.error, **common
         )
         return _outcome(
@@ -299,7 +301,7 @@ def fetch_sitemap(
         child_result = client.fetcher.get(url, accept=SITEMAP_ACCEPT, respect_robots=False)
         child_capture = client.capture(child_result, "sitemap")
         if child_result.error_class:
-            children.append(_fetch_log(child_result, "sitemap", child_capture, **common))
+            children.append(fetch_log(child_result, "sitemap", child_capture, **common))
             problems.append((child_result.error_class, f"{url}: {child_result.error}"))
             continue
         final = child_result.final_url or url
@@ -323,7 +325,7 @@ def fetch_sitemap(
             urls.extend(parsed.urls)
             news = news or parsed.is_news
         children.append(
-            _fetch_log(
+            fetch_log(
                 child_result,
                 "sitemap",
                 child_capture,
@@ -347,7 +349,7 @@ def fetch_sitemap(
         else now - timedelta(days=first_window_days)
     )
     entries = sitemap_entries(urls, since, take_undated=job.last_success_at is None)
-    fetch = _fetch_log(
+    fetch = fetch_log(
         result, "sitemap", capture, error_class=top_error[0], error=top_error[1], **common
     )
     parsed_feed = sitemap_feed(sitemap_kind(top, news), entries, *(failure or top_error))
@@ -434,7 +436,7 @@ def fetch_page(client: RunClient, job: PageJob) -> PageResult:
         "discovered_via": job.discovered_via,
     }
     if result.error_class:
-        fetch = _fetch_log(result, "page", **common)
+        fetch = fetch_log(result, "page", **common)
         return PageResult(fetch, None, job.url_key, job.feed_id, job.publisher_id)
     extracted = extract_article(
         result.body,
@@ -449,7 +451,7 @@ def fetch_page(client: RunClient, job: PageJob) -> PageResult:
     # in the warehouse instead (compressed).
     raw = zlib.compress(result.body, 6) if result.body and capture is None else None
     if isinstance(extracted, Dropped):
-        fetch = _fetch_log(
+        fetch = fetch_log(
             result,
             "page",
             drop_reason=extracted.reason.value,
@@ -458,7 +460,7 @@ def fetch_page(client: RunClient, job: PageJob) -> PageResult:
         )
         return PageResult(fetch, None, job.url_key, job.feed_id, job.publisher_id, raw)
     article: ExtractedArticle = extracted
-    fetch = _fetch_log(
+    fetch = fetch_log(
         result, "page", charset=article.charset, charset_source=article.charset_source, **common
     )
     return PageResult(fetch, article, job.url_key, job.feed_id, job.publisher_id, raw)
@@ -680,7 +682,7 @@ def _close_client(db: str, run_id: str) -> None:
     client = close_run_client(run_id)
     if client is None:
         return
-    fetches = [_fetch_log(r, "robots", ref) for r, ref in client.drain_robots_fetches()]
+    fetches = [fetch_log(r, "robots", ref) for r, ref in client.drain_robots_fetches()]
     for problem in client.capture_errors:
         get_run_logger().warning("capture not written: %s", problem)
     records = [(r.origin, r.body, r.status, r.fetched_at) for r in client.store.records()]

@@ -564,7 +564,7 @@ def test_corpus_sitemaps_are_listed_by_their_own_dates(corpus: Path) -> None:
     rejected with a reason, and a news sitemap's dates pick the window exactly."""
     from lxml import etree
 
-    from flows.backfill import Window, list_sitemap_pages
+    from flows.backfill_listing import Window, list_sitemap_pages
     from flows.settings import Settings
 
     folder = corpus / "sitemaps"
@@ -602,7 +602,7 @@ def test_corpus_sitemaps_are_listed_by_their_own_dates(corpus: Path) -> None:
 
 
 def test_a_50000_url_sitemap_is_read_and_capped() -> None:
-    from flows.backfill import Window, list_sitemap_pages
+    from flows.backfill_listing import Window, list_sitemap_pages
     from flows.settings import Settings
 
     start = datetime(2020, 1, 1, tzinfo=UTC)
