@@ -212,11 +212,12 @@ def _no_length(path: str, offset: int, kind: str, declared: str) -> RecordProble
 
 
 def _read_records(
-    handle: BinaryIO, path: str, size: int
+    handle: BinaryIO, path: str, size: int, start: int = 0
 ) -> Iterator[tuple[int, ArchivedResponse | RecordProblem]]:
+    # warcio reports offsets from the file's start (it asks the handle), also after a seek.
     iterator = ArchiveIterator(handle, arc2warc=True)
     records = iter(iterator)
-    end = 0  # where the last record read in full ended
+    end = start  # where the last record read in full ended
     try:
         while True:
             try:
@@ -263,11 +264,16 @@ def _read_records(
             )
 
 
-def iter_archive(path: Path) -> Iterator[tuple[int, ArchivedResponse | RecordProblem]]:
+def iter_archive(
+    path: Path, start: int = 0
+) -> Iterator[tuple[int, ArchivedResponse | RecordProblem]]:
     """Every record of ONE WARC or ARC file (plain or gzipped), with its byte offset, in file
     order: HTML pages as :class:`ArchivedResponse`, everything worth counting as
     :class:`RecordProblem` (see the module docstring). Never raises for bad data; raises
     :class:`ArchiveFileError` when the file cannot be opened.
+
+    ``start``: the offset of a record to begin at (one this function yielded before: a
+    backfill resuming inside a large file); offsets stay those of the whole file.
     """
     file = Path(path)
     try:
@@ -284,8 +290,11 @@ def iter_archive(path: Path) -> Iterator[tuple[int, ArchivedResponse | RecordPro
         if size == 0:
             yield 0, RecordProblem(str(file), 0, "warc_empty", "the file is empty; nothing read")
             return
+        if start >= size:
+            return
         try:
-            yield from _read_records(handle, str(file), size)
+            handle.seek(start)
+            yield from _read_records(handle, str(file), size, start)
         except OSError as exc:  # the disk, not the data: still reported, not raised
             yield (
                 0,

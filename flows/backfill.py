@@ -77,6 +77,7 @@ from warehouse.backfill import (
     job_id_for,
     open_job,
     publishers_for_domains,
+    record_progress,
 )
 from warehouse.dedup import dedup_pending
 from warehouse.migrate import migrate
@@ -297,17 +298,33 @@ def backfill(
         )
         progress.add_total("chunks", len(todo))
         futures = []
+        jobs: dict[int, ChunkJob] = {}
         for row in todo:
             job = replace(plan.jobs_by_label[row.label], index=row.index)
-            if via != "warc":  # a file's record count is known once it has been read
+            if via == "warc":  # a batch of records at a time, from where the last run stopped
+                job = replace(
+                    job,
+                    start_offset=row.resume_offset or 0,
+                    max_records=settings.backfill_warc_batch,
+                )
+            else:  # a file's record count is known once it has been read
                 progress.add_total(row.label, len(job.pages))
+            jobs[row.index] = job
             futures.append(run_chunk.submit(job, settings, run_id, window))
         failed = 0
-        for future in as_completed(futures):
+        while futures:
+            future = next(as_completed(futures))
+            futures.remove(future)
             outcome = future.result()
             chunk_row = next(c for c in todo if c.index == outcome.index)
             done = _load_chunk(db, run_id, job_id, chunk_row, outcome, settings, counts)
             totals = _add(totals, done)
+            if outcome.next_offset is not None and outcome.error_class is None:
+                # The file goes on: its next batch, from the offset just committed.
+                job = replace(jobs[outcome.index], start_offset=outcome.next_offset)
+                jobs[outcome.index] = job
+                futures.append(run_chunk.submit(job, settings, run_id, window))
+                continue
             failed += outcome.error_class is not None
             progress.advance("chunks")
         with open_warehouse(db) as con:
@@ -495,7 +512,11 @@ def _load_chunk(
             articles_dropped=sum(1 for p in pages if p.fetch.drop_reason),
             failures=failures,
         )
-        if outcome.error_class is None:
+        if outcome.error_class is None and outcome.next_offset is not None:
+            record_progress(
+                con, job_id, chunk.index, chunk_counts, outcome.next_offset, run_id, now
+            )
+        elif outcome.error_class is None:
             finish_chunk(con, job_id, chunk.index, chunk_counts, run_id, now)
         else:
             fail_chunk(

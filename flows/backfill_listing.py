@@ -87,6 +87,7 @@ class ChunkOutcome:
     urls_found: int = 0
     error_class: str | None = None  # set: the chunk is not done (see error)
     error: str | None = None
+    next_offset: int | None = None  # WARC: more records from here (the chunk goes on)
 
 
 @dataclass(frozen=True, slots=True)

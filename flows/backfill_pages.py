@@ -74,6 +74,8 @@ class ChunkJob:
     site: str | None = None  # commoncrawl: the URL pattern, e.g. "example.com/*"
     crawls: tuple[Crawl, ...] = ()  # commoncrawl
     path: str | None = None  # warc: the file
+    start_offset: int = 0  # warc: the record to start at (a resumed or continued chunk)
+    max_records: int | None = None  # warc: records per task; None: the whole file
     hints: SourceHints | None = None  # the configured publisher's extraction hints
 
 
@@ -317,11 +319,16 @@ def _record_page(
 
 
 def warc_chunk(job: ChunkJob) -> ChunkOutcome:
-    """Every record of one local WARC/ARC file through the normal extraction path."""
+    """The records of one local WARC/ARC file from ``job.start_offset`` through the normal
+    extraction path: ``job.max_records`` of them at most, then ``next_offset`` says where the
+    rest starts (a large file is loaded, and resumed, batch by batch)."""
     assert job.path is not None
     outcome = ChunkOutcome(job.index)
     now = datetime.now(UTC)
-    for offset, item in iter_archive(Path(job.path)):
+    for offset, item in iter_archive(Path(job.path), job.start_offset):
+        if job.max_records is not None and outcome.urls_found >= job.max_records:
+            outcome.next_offset = offset
+            break
         outcome.urls_found += 1
         progress.advance(job.label)
         if isinstance(item, RecordProblem):

@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     backfill_max_sitemaps: int = Field(
         500, gt=0, description="Sitemaps read at most per backfill (indexes included)."
     )
+    backfill_warc_batch: int = Field(
+        500, gt=0, description="WARC records per backfill task (and per resumable commit)."
+    )
     backfill_max_urls: int = Field(
         200_000, gt=0, description="Page URLs taken at most from one backfill's sitemaps."
     )

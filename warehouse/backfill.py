@@ -34,6 +34,7 @@ __all__ = [
     "list_jobs",
     "open_job",
     "publishers_for_domains",
+    "record_progress",
 ]
 
 
@@ -52,6 +53,7 @@ class ChunkRow:
     ends_at: datetime | None
     status: str  # pending | done | failed
     attempts: int
+    resume_offset: int | None = None  # WARC: where the next batch of records starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +149,7 @@ def open_job(
 def job_chunks(con: duckdb.DuckDBPyConnection, job_id: str) -> list[ChunkRow]:
     rows = con.execute(
         """
-        select chunk_index, label, starts_at, ends_at, status, attempts
+        select chunk_index, label, starts_at, ends_at, status, attempts, resume_offset
         from backfill_chunks where job_id = ? order by chunk_index
         """,
         [job_id],
@@ -173,16 +175,48 @@ def finish_chunk(
     run_id: str,
     now: datetime,
 ) -> None:
-    """Mark a chunk done; call it in the transaction that loads the chunk's articles."""
+    """Mark a chunk done; call it in the transaction that loads the chunk's (last) articles.
+    ``counts`` add to what earlier batches of the chunk recorded (:func:`record_progress`)."""
     with transaction(con):
         con.execute(
             f"""
             update backfill_chunks set status = 'done', attempts = attempts + 1,
-                {", ".join(f"{c} = ?" for c in _COUNT_COLUMNS)},
-                error_class = null, error = null, run_id = ?, finished_at = ?
+                {", ".join(f"{c} = {c} + ?" for c in _COUNT_COLUMNS)},
+                error_class = null, error = null, run_id = ?, finished_at = ?,
+                resume_offset = null
             where job_id = ? and chunk_index = ? and status <> 'done'
             """,
             [*(getattr(counts, c) for c in _COUNT_COLUMNS), run_id, now, job_id, index],
+        )
+
+
+def record_progress(
+    con: duckdb.DuckDBPyConnection,
+    job_id: str,
+    index: int,
+    counts: ChunkCounts,
+    resume_offset: int,
+    run_id: str,
+    now: datetime,
+) -> None:
+    """A batch of a chunk loaded (call it in the batch's transaction): its counts are added and
+    the chunk resumes at ``resume_offset`` if the backfill stops before the chunk is done."""
+    with transaction(con):
+        con.execute(
+            f"""
+            update backfill_chunks set
+                {", ".join(f"{c} = {c} + ?" for c in _COUNT_COLUMNS)},
+                resume_offset = ?, run_id = ?, finished_at = ?
+            where job_id = ? and chunk_index = ? and status <> 'done'
+            """,
+            [
+                *(getattr(counts, c) for c in _COUNT_COLUMNS),
+                resume_offset,
+                run_id,
+                now,
+                job_id,
+                index,
+            ],
         )
 
 

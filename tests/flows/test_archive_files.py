@@ -316,3 +316,37 @@ def test_missing_paths_raise_archive_file_error(tmp_path: Path) -> None:
         list(iter_archive(missing / "x.warc.gz"))
     with pytest.raises(ArchiveFileError):
         list(iter_archive(tmp_path))  # a folder is not a file
+
+
+def _several_records(path: Path, gzipped: bool) -> None:
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=gzipped)
+        for n in range(6):
+            html = n != 3  # one image among the pages
+            body = f"<html><body><p>page {n}</p></body></html>".encode() if html else b"GIF89a"
+            kind = "text/html" if html else "image/gif"
+            record = writer.create_warc_record(
+                f"http://site.example/{n}",
+                "response",
+                payload=io.BytesIO(body),
+                length=len(body),
+                http_headers=StatusAndHeaders(
+                    "200 OK", [("Content-Type", kind)], protocol="HTTP/1.1"
+                ),
+            )
+            writer.write_record(record)
+
+
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_reading_from_a_yielded_offset_resumes_exactly_there(tmp_path: Path, gzipped: bool) -> None:
+    """A backfill resumes inside a file at the offset of the next record it had not taken:
+    from there, the same records come with the same (whole-file) offsets, none twice."""
+    path = tmp_path / ("crawl.warc.gz" if gzipped else "crawl.warc")
+    _several_records(path, gzipped)
+    whole = _items(path)
+    assert len(whole) == 6
+    for cut, (offset, _) in enumerate(whole):
+        rest = list(iter_archive(path, offset))
+        assert [o for o, _ in rest] == [o for o, _ in whole[cut:]]
+        assert [type(i) for _, i in rest] == [type(i) for _, i in whole[cut:]]
+    assert list(iter_archive(path, path.stat().st_size)) == []

@@ -717,3 +717,78 @@ def test_wayback_trouble_is_recorded_and_resumed(
     loaded = {url.removeprefix(base) for (url,) in _rows(db, "select url from articles")}
     assert loaded == {a["path"] for a in in_window}
     assert _rows(db, "select count(distinct url_key) = count(*) from articles") == [(True,)]
+
+
+def _write_warc(path: Path, base: str, articles: list[dict[str, Any]]) -> None:
+    """A WARC file of the sample site's pages, one gzip member per record, as crawlers write."""
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for article in articles:
+            body = _page_bytes(base, article["path"])
+            headers = StatusAndHeaders(
+                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
+            )
+            record = writer.create_warc_record(
+                base + article["path"],
+                "response",
+                payload=BytesIO(body),
+                length=len(body),  # known: warcio needs no temporary copy to measure it
+                http_headers=headers,
+                warc_headers_dict={"WARC-Date": article["published_utc"]},
+            )
+            writer.write_record(record)
+
+
+def test_a_large_warc_file_is_loaded_and_resumed_batch_by_batch(
+    prefect_harness: None,
+    tmp_path: Path,
+    demo_manifest: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import flows.backfill as backfill_module
+
+    articles = sorted(demo_manifest, key=lambda a: a["path"])[:20]
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    _write_warc(folder / "crawl.warc.gz", "http://site.example", articles)
+    db = tmp_path / "w.duckdb"
+    params: dict[str, Any] = {
+        "via": "warc",
+        "path": str(folder),
+        "db": str(db),
+        "overrides": {"backfill_warc_batch": 6},
+    }
+    # The process dies right after the first batch of records has committed.
+    real_load = backfill_module._load_chunk
+    loaded_batches: list[int] = []
+
+    def load_then_die(*args: Any, **kwargs: Any) -> Any:
+        counts = real_load(*args, **kwargs)
+        loaded_batches.append(counts.articles_new)
+        raise RuntimeError("killed after the first batch")
+
+    monkeypatch.setattr(backfill_module, "_load_chunk", load_then_die)
+    with pytest.raises(RuntimeError, match="killed"):
+        backfill(**params)
+    assert loaded_batches == [6]
+    ((status, offset, found),) = _rows(
+        db, "select status, resume_offset, urls_found from backfill_chunks"
+    )
+    assert status == "pending" and offset is not None and offset > 0 and found == 6
+    assert _rows(db, "select count(*) from articles") == [(6,)]
+
+    monkeypatch.setattr(backfill_module, "_load_chunk", real_load)
+    summary = backfill(**params)
+    assert summary["status"] == "completed"
+    assert summary["urls_found"] == 14  # the rest of the file, in batches of six
+    rows = _rows(db, "select url, captured_at from articles order by url")
+    assert [url for url, _ in rows] == sorted("http://site.example" + a["path"] for a in articles)
+    ((status, offset, found, new),) = _rows(
+        db, "select status, resume_offset, urls_found, articles_new from backfill_chunks"
+    )
+    assert (status, offset, found, new) == ("done", None, 20, 20)
