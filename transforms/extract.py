@@ -25,6 +25,7 @@ from typing import Any
 
 import trafilatura
 from lxml.cssselect import CSSSelector, SelectorError
+from trafilatura.metadata import extract_metadata
 
 from transforms.clean import clean_lines, preclean
 from transforms.decode import decode_document
@@ -310,6 +311,24 @@ def apply_source_hints(root: Any, hints: SourceHints) -> tuple[RemovedSpan, ...]
     return tuple(removed)
 
 
+class _FallbackMetadata:
+    """trafilatura's metadata of the page, computed on first use (see ``extract_article``)."""
+
+    def __init__(self, tree: Any, url: str | None, params: dict[str, Any], known: Any) -> None:
+        self._tree, self._url, self._params = tree, url, params
+        self._doc = known
+
+    @property
+    def doc(self) -> Any:
+        if self._doc is None:
+            # As bare_extraction would call it (its `fast` flag lands on `extensive`).
+            self._doc = extract_metadata(self._tree, self._url, self._params, False, None)
+        return self._doc
+
+    def title(self) -> str | None:
+        return self.doc.title.strip() if self.doc.title else None
+
+
 def extract_article(
     page: str | bytes,
     url: str | None = None,
@@ -352,12 +371,15 @@ def extract_article(
     params: dict[str, Any] = {"extensive_search": False, "original_date": True}
     if fetched_at is not None:
         params["max_date"] = fetched_at.date().isoformat()
+    # trafilatura's own metadata (htmldate above all) costs ~4 ms a page and only fills gaps in
+    # ours: with a URL it is computed later, and only when a gap needs it. Without one,
+    # trafilatura needs it for the URL the text's links resolve against.
     try:
         doc = trafilatura.bare_extraction(
             tree,
             url=url,
             include_comments=False,
-            with_metadata=True,
+            with_metadata=url is None,
             date_extraction_params=params,
             **TRAFILATURA_OPTIONS,
         )
@@ -365,7 +387,9 @@ def extract_article(
         return Dropped(DropReason.NOT_HTML, "document nested too deeply")
     if doc is None or isinstance(doc, dict) or not doc.text:
         return Dropped(DropReason.NO_ARTICLE, "extractor found no main text")
-    title = meta.title or (doc.title.strip() if doc.title else None) or feed_title
+    # bare_extraction worked on a copy: ``tree`` is still the page it was given.
+    fallback = _FallbackMetadata(tree, url, params, doc if url is None else None)
+    title = meta.title or fallback.title() or feed_title
     known = [s for image in cleaned.images for s in (image.caption, image.credit) if s]
     body, line_removals = clean_lines(tidy_text(doc.text), known, title, meta.authors)
     body = tidy_text(body)
@@ -389,24 +413,26 @@ def extract_article(
         and (fetched_at is None or url_date <= fetched_at)
     ):
         published, date_source = url_date, "url"
-    if published is None and doc.date:
-        published = parse_datetime(doc.date)
+    if published is None and fallback.doc.date:
+        published = parse_datetime(fallback.doc.date)
         date_source = "extractor" if published else None
 
     people = list(meta.authors)
-    if not people and doc.author:
-        people = [a.strip() for a in doc.author.split(";") if a.strip()]
+    if not people and fallback.doc.author:
+        people = [a.strip() for a in fallback.doc.author.split(";") if a.strip()]
     agencies = list(meta.agencies)
     for name in list(people):
         if name.casefold() in KNOWN_AGENCIES:
             people.remove(name)
             agencies.append(name)
-    tags = list(meta.tags) or [t for t in (doc.categories or []) + (doc.tags or []) if t]
+    tags = list(meta.tags) or [
+        t for t in (fallback.doc.categories or []) + (fallback.doc.tags or []) if t
+    ]
     base_url = url or meta.canonical_url or ""
     language_source: str | None = "html_lang"
     language = _language(meta.html_lang)
     if language is None:
-        language, language_source = _language(doc.language), "extractor"
+        language, language_source = _language(fallback.doc.language), "extractor"
     if language is None and hints is not None:
         language, language_source = _language(hints.language), "source"
     if language is None:
@@ -423,7 +449,7 @@ def extract_article(
         authors=tuple(dict.fromkeys(people)),
         agencies=tuple(dict.fromkeys(agencies)),
         tags=tuple(dict.fromkeys(tags)),
-        description=meta.description or doc.description,
+        description=meta.description or fallback.doc.description,
         is_paywalled=None
         if meta.is_accessible_for_free is None
         else not meta.is_accessible_for_free,
