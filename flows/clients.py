@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from flows.captures import CaptureError, CaptureRef, CaptureWriter
+from flows.extraction_pool import extract_in_pool
 from flows.http import Fetcher, HttpResult
 from flows.robots import MemoryRobotsStore, RobotsPolicy, RobotsRecord
 from flows.settings import Settings
+from transforms.extract import extract_article
+from transforms.records import Dropped, ExtractedArticle
 
 __all__ = ["RunClient", "close_run_client", "open_run_client", "run_client"]
 
@@ -28,6 +32,13 @@ class RunClient:
     robots_fetches: list[tuple[HttpResult, CaptureRef | None]] = field(default_factory=list)
     capture_errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Worker processes extraction goes to (flows.extraction_pool); 0: in the calling thread.
+    extract_workers: int = 0
+
+    def extract(self, page: bytes, url: str | None, **options: Any) -> ExtractedArticle | Dropped:
+        if self.extract_workers:
+            return extract_in_pool(self.extract_workers, page, url, **options)
+        return extract_article(page, url, **options)
 
     def capture(self, result: HttpResult, kind: str) -> CaptureRef | None:
         """Write ``result`` to the run's WARC captures; a failing disk costs the capture, not
@@ -57,9 +68,13 @@ _lock = threading.Lock()
 
 
 def open_run_client(
-    run_id: str, settings: Settings, robots_records: list[RobotsRecord] | None = None
+    run_id: str,
+    settings: Settings,
+    robots_records: list[RobotsRecord] | None = None,
+    extract_workers: int = 0,
 ) -> RunClient:
-    """The run's client; captures go to ``settings.captures_dir`` when it is set."""
+    """The run's client; captures go to ``settings.captures_dir`` when it is set; extraction
+    goes to ``extract_workers`` processes (0: inline)."""
     store = MemoryRobotsStore()
     for record in robots_records or []:
         store.put(record)
@@ -69,7 +84,7 @@ def open_run_client(
         if settings.captures_dir is not None
         else None
     )
-    client = RunClient(fetcher, store, captures)
+    client = RunClient(fetcher, store, captures, extract_workers=extract_workers)
     fetcher.robots = RobotsPolicy(
         fetcher, ttl_s=settings.robots_ttl_s, store=store, on_fetch=client.record_robots_fetch
     )

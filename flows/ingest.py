@@ -30,20 +30,23 @@ import duckdb
 import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture, as_completed
 from prefect.futures import wait as prefect_wait
 from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import progress
 from flows.captures import CaptureRef, captures_root
 from flows.clients import RunClient, close_run_client, open_run_client, run_client
+from flows.extraction_pool import pool_workers
 from flows.http import HttpResult
 from flows.reporting import emit_health_events, publish_run_report, run_report_data
 from flows.robots import RobotsRecord
 from flows.settings import HostPoliteness, Settings
 from flows.sources import Publisher, adhoc_sources, load_sources, source_rows
 from transforms.discovery import SitemapResult, SitemapUrl, parse_sitemap
-from transforms.extract import SourceHints, extract_article
+from transforms.extract import SourceHints
 from transforms.feeds import parse_feed
 from transforms.frames import PageResult, article_frames, entries_frame, fetches_frame
 from transforms.records import Dropped, ExtractedArticle, FetchLog, ParsedFeed
@@ -438,7 +441,7 @@ def fetch_page(client: RunClient, job: PageJob) -> PageResult:
     if result.error_class:
         fetch = fetch_log(result, "page", **common)
         return PageResult(fetch, None, job.url_key, job.feed_id, job.publisher_id)
-    extracted = extract_article(
+    extracted = client.extract(
         result.body,
         result.final_url or job.url,
         content_type=result.content_type,
@@ -621,7 +624,7 @@ def ingest(
         )
         policy = job_policy(job, settings)
         jobs.append(replace(job, conditional=not d.needs_unconditional(started, policy)))
-    open_run_client(run_id, settings, robots)
+    open_run_client(run_id, settings, robots, _extract_workers(settings))
     try:
         counts["feeds_total"] = len(jobs)
         progress.add_total("feeds", len(jobs))
@@ -648,8 +651,7 @@ def ingest(
                     for chunk in _chunks(host_jobs, settings.page_batch_size)
                 )
 
-        for page_future in as_completed(page_futures):
-            _load_page_results(db, run_id, page_future.result(), counts, settings.dedup_window_days)
+        _load_pages_as_done(db, run_id, page_futures, counts, settings)
     except BaseException as exc:
         _close_client(db, run_id)
         with open_warehouse(db) as con:
@@ -665,6 +667,39 @@ def ingest(
     publish_run_report(summary, errors_by_class, per_source)
     logger.info("run %s completed: %s", run_id, counts)
     return summary
+
+
+def _extract_workers(settings: Settings) -> int:
+    """Extraction processes for this run: only when tasks run as threads of this process
+    (process and Dask workers extract where they run, already in parallel)."""
+    context = FlowRunContext.get()
+    runner = context.task_runner if context is not None else None
+    if not isinstance(runner, ThreadPoolTaskRunner):
+        return 0
+    return pool_workers(settings.extract_processes)
+
+
+def _load_pages_as_done(
+    db: str,
+    run_id: str,
+    futures: list[PrefectFuture[list[PageResult]]],
+    counts: dict[str, int],
+    settings: Settings,
+) -> None:
+    """Load page batches as they finish, several batches per transaction (opening the file and
+    checkpointing on close cost more than loading 25 pages). A finished future is dropped at
+    once, so a run holds at most one load batch of pages, however many it fetches."""
+    pending = list(futures)
+    futures.clear()  # the caller's list would keep every result alive to the end
+    buffered: list[PageResult] = []
+    while pending:
+        finished = next(as_completed(pending))
+        pending.remove(finished)
+        buffered.extend(finished.result())
+        del finished
+        if len(buffered) >= settings.load_batch_pages or not pending:
+            _load_page_results(db, run_id, buffered, counts, settings.dedup_window_days)
+            buffered = []
 
 
 def refresh_search(db: str) -> None:

@@ -92,6 +92,15 @@ class Settings(BaseSettings):
     )
     concurrency: int = Field(8, description="Task-runner threads: hosts fetched at once.")
     page_batch_size: int = Field(25, description="Pages per Prefect task (per host).")
+    extract_processes: int | None = Field(
+        None,
+        ge=0,
+        description="With the thread runner, processes extraction runs in (None: one per "
+        "core; 0 or 1: in the fetching threads).",
+    )
+    load_batch_pages: int = Field(
+        250, gt=0, description="Pages loaded per warehouse transaction (fewer at the end)."
+    )
     captures_dir: Path | None = Field(
         None, description="Folder of the raw WARC captures. None: captures/ beside the warehouse."
     )

@@ -1,0 +1,52 @@
+"""Extraction in worker processes: the same records as inline, and a dead worker costs a
+retry, not the run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from flows import extraction_pool
+from flows.extraction_pool import extract_in_pool, pool_workers
+from transforms.extract import extract_article
+from transforms.records import Dropped
+
+REPO = Path(__file__).resolve().parents[2]
+PAGES = sorted((REPO / "demo" / "site" / "harbor" / "2026" / "11").glob("*.html"))[:4]
+BASE = "http://127.0.0.1:8642"
+
+
+def _page(path: Path) -> bytes:
+    return path.read_bytes().replace(b"{{BASE}}", BASE.encode())
+
+
+def test_worker_processes_extract_what_inline_extraction_does() -> None:
+    assert len(PAGES) == 4
+    for path in PAGES:
+        url = f"{BASE}/harbor/2026/11/{path.name}"
+        inline = extract_article(_page(path), url, content_type="text/html; charset=utf-8")
+        pooled = extract_in_pool(2, _page(path), url, content_type="text/html; charset=utf-8")
+        assert not isinstance(pooled, Dropped)
+        assert pooled == inline
+
+
+def test_a_killed_worker_costs_a_retry_not_the_page() -> None:
+    url = f"{BASE}/harbor/2026/11/{PAGES[0].name}"
+    expected = extract_article(_page(PAGES[0]), url)
+    assert extract_in_pool(2, _page(PAGES[0]), url) == expected  # the pool is up
+    pool = extraction_pool._pool
+    assert pool is not None
+    for pid in list(pool._processes):  # what a segfault in lxml would do
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)
+    assert extract_in_pool(2, _page(PAGES[0]), url) == expected
+    assert extraction_pool._pool is not pool  # rebuilt
+
+
+def test_fewer_than_two_workers_means_inline() -> None:
+    assert pool_workers(0) == 0
+    assert pool_workers(1) == 0
+    assert pool_workers(3) == 3
+    assert pool_workers(None) == (0 if (os.cpu_count() or 1) < 2 else os.cpu_count())
