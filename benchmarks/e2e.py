@@ -10,9 +10,8 @@ in one process and in a 2-process pool, timed in the same run.
         [--task-runner threads|processes] [--child]
 
 Peak RSS is the flow process's own (``ru_maxrss``), with the largest extraction worker's
-beside it (the pool's processes exit with the run's process); each size runs in a fresh child process so
-the numbers compare (run with ``--articles 1000`` and ``--articles 5000``: the issue's target is
-5,000 within 30 % of 1,000).
+beside it; each size runs in a fresh child process so the numbers compare (run with
+``--articles 1000`` and ``--articles 5000``: the issue's target is 5,000 within 30 % of 1,000).
 """
 
 from __future__ import annotations
