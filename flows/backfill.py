@@ -50,6 +50,7 @@ from flows.backfill_pages import (
 from flows.captures import captures_root
 from flows.clients import RunClient, close_run_client, open_run_client, run_client
 from flows.ingest import (
+    extract_workers_for_run,
     fetch_log,
     open_warehouse,
     politeness_overrides,
@@ -110,7 +111,7 @@ def run_chunk(
         elif job.via == "commoncrawl":
             outcome = commoncrawl_chunk(client, job, settings)
         else:
-            outcome = warc_chunk(job)
+            outcome = warc_chunk(job, client.extract)
     except ChunkFailed as exc:
         logger.warning("chunk %s: %s", job.label, exc)
         return ChunkOutcome(job.index, error_class=exc.error_class, error=exc.error)
@@ -263,7 +264,7 @@ def backfill(
         elif url:
             publisher_id = publishers_for_domains(con, [host_of(url)])[host_of(url)]
         robots = [RobotsRecord(*row) for row in load.robots_records(con)]
-    client = open_run_client(run_id, settings, robots)
+    client = open_run_client(run_id, settings, robots, extract_workers_for_run(settings))
     counts: dict[str, int] = dict.fromkeys(load.RUN_COUNTERS, 0)
     totals = ChunkCounts()
     try:

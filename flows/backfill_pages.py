@@ -8,7 +8,7 @@ at its original URL, with the archive's capture time kept apart (``captured_at``
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,8 +47,11 @@ from transforms.archives import cc_index_query as cc_query
 from transforms.archives import cc_range as range_header
 from transforms.extract import SourceHints, extract_article
 from transforms.frames import PageResult
-from transforms.records import Dropped, FetchLog
+from transforms.records import Dropped, ExtractedArticle, FetchLog
 from transforms.urls import url_key
+
+# What extracts a page: the run client's (worker processes) or extract_article inline.
+Extractor = Callable[..., ExtractedArticle | Dropped]
 
 __all__ = [
     "ChunkJob",
@@ -92,8 +95,10 @@ def _archived_page(
     feed_title: str | None = None,
     capture: Any = None,
     hints: SourceHints | None = None,
+    extract: Extractor = extract_article,
 ) -> PageResult:
-    """Extract an archived response as the page at ``original_url`` (not the archive's)."""
+    """Extract an archived response as the page at ``original_url`` (not the archive's);
+    ``extract``: the run client's (worker processes) or inline."""
     key = url_key(original_url)
     common: dict[str, Any] = {
         "capture": capture,
@@ -104,7 +109,7 @@ def _archived_page(
     }
     if result.error_class:
         return PageResult(fetch_log(result, "page", **common), None, key, None, publisher_id)
-    extracted = extract_article(
+    extracted = extract(
         result.body if body is None else body,
         original_url,
         content_type=content_type or result.content_type,
@@ -207,6 +212,7 @@ def _wayback_page(
         feed_title=target.title,
         capture=client.capture(result, "page"),
         hints=_page_hints(job.hints, target),
+        extract=client.extract,
     )
 
 
@@ -270,11 +276,16 @@ def _commoncrawl_page(
             publisher_id=job.publisher_id,
             capture=capture,
         )
-    return _record_page(result, record, job, "commoncrawl", capture)
+    return _record_page(result, record, job, "commoncrawl", capture, client.extract)
 
 
 def _record_page(
-    result: HttpResult, record: ArchivedResponse, job: ChunkJob, via: str, capture: Any = None
+    result: HttpResult,
+    record: ArchivedResponse,
+    job: ChunkJob,
+    via: str,
+    capture: Any = None,
+    extract: Extractor = extract_article,
 ) -> PageResult:
     if not record.is_html:
         key = url_key(record.url)
@@ -311,6 +322,7 @@ def _record_page(
         body=record.body,
         content_type=record.content_type,
         capture=capture,
+        extract=extract,
     )
     if record.truncated and page.article is not None:
         note = f"archived record incomplete: {record.truncated}; extracted what was there"
@@ -318,7 +330,7 @@ def _record_page(
     return page
 
 
-def warc_chunk(job: ChunkJob) -> ChunkOutcome:
+def warc_chunk(job: ChunkJob, extract: Extractor = extract_article) -> ChunkOutcome:
     """The records of one local WARC/ARC file from ``job.start_offset`` through the normal
     extraction path: ``job.max_records`` of them at most, then ``next_offset`` says where the
     rest starts (a large file is loaded, and resumed, batch by batch)."""
@@ -365,7 +377,7 @@ def warc_chunk(job: ChunkJob) -> ChunkOutcome:
             body=item.body,
             headers={"content-type": item.content_type} if item.content_type else {},
         )
-        page = _record_page(result, item, job, "warc")
+        page = _record_page(result, item, job, "warc", extract=extract)
         fetch = replace(page.fetch, warc_path=job.path, warc_offset=offset)
         outcome.pages.append(replace(page, fetch=fetch))
     return outcome

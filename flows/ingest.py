@@ -72,6 +72,7 @@ __all__ = [
     "FeedJob",
     "FeedOutcome",
     "PageJob",
+    "extract_workers_for_run",
     "fetch_feed",
     "fetch_log",
     "fetch_page",
@@ -624,7 +625,7 @@ def ingest(
         )
         policy = job_policy(job, settings)
         jobs.append(replace(job, conditional=not d.needs_unconditional(started, policy)))
-    open_run_client(run_id, settings, robots, _extract_workers(settings))
+    open_run_client(run_id, settings, robots, extract_workers_for_run(settings))
     try:
         counts["feeds_total"] = len(jobs)
         progress.add_total("feeds", len(jobs))
@@ -669,7 +670,7 @@ def ingest(
     return summary
 
 
-def _extract_workers(settings: Settings) -> int:
+def extract_workers_for_run(settings: Settings) -> int:
     """Extraction processes for this run: only when tasks run as threads of this process
     (process and Dask workers extract where they run, already in parallel)."""
     context = FlowRunContext.get()
