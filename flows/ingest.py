@@ -43,6 +43,7 @@ from flows.extraction_pool import pool_workers
 from flows.http import HttpResult
 from flows.reporting import emit_health_events, publish_run_report, run_report_data
 from flows.robots import RobotsRecord
+from flows.search_refresh import refresh_in_child
 from flows.settings import HostPoliteness, Settings
 from flows.sources import Publisher, adhoc_sources, load_sources, source_rows
 from transforms.discovery import SitemapResult, SitemapUrl, parse_sitemap
@@ -66,7 +67,6 @@ from warehouse import load
 from warehouse.db import connect
 from warehouse.dedup import dedup_pending
 from warehouse.migrate import migrate
-from warehouse.search import SearchError, refresh_search_index
 
 __all__ = [
     "FeedJob",
@@ -704,13 +704,11 @@ def _load_pages_as_done(
 
 
 def refresh_search(db: str) -> None:
-    """Rebuild the full-text index once per run, when articles changed (its own short step:
-    the rebuild holds the write lock)."""
-    with open_warehouse(db) as con:
-        try:
-            refresh_search_index(con)
-        except SearchError as exc:
-            get_run_logger().warning("search index not refreshed: %s", exc)
+    """Rebuild the full-text index once per run, when articles changed: its own short step
+    (the rebuild holds the write lock), in a child process (flows.search_refresh)."""
+    problem = refresh_in_child(db)
+    if problem is not None:
+        get_run_logger().warning("search index not refreshed: %s", problem)
 
 
 def _close_client(db: str, run_id: str) -> None:

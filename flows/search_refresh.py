@@ -1,0 +1,40 @@
+"""Rebuilding the full-text index in a short-lived process of its own.
+
+DuckDB's FTS index is rebuilt whole (its size follows the warehouse, not the run), and the
+memory the rebuild takes is not handed back to the system by the process that did it: done in
+the flow's process it would set that process's peak for the rest of its life. A spawned child
+does the rebuild and exits, taking its memory with it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+__all__ = ["refresh_in_child"]
+
+# As long as the flow waits for a reader to let go of the file (flows.ingest).
+WAIT_SECONDS = 120.0
+
+
+def _refresh(db: str) -> str | None:
+    """In the child: rebuild; the error's message when the index could not be refreshed."""
+    from warehouse.db import connect
+    from warehouse.search import SearchError, refresh_search_index
+
+    con = connect(db, wait_seconds=WAIT_SECONDS)
+    try:
+        refresh_search_index(con)
+    except SearchError as exc:
+        return str(exc)
+    finally:
+        con.close()
+    return None
+
+
+def refresh_in_child(db: str) -> str | None:
+    """Rebuild the warehouse's full-text index in a child process; None when it went well,
+    else why not (the rebuild is an index: the loaded data never depends on it)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(_refresh, db).result()
