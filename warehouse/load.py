@@ -716,7 +716,8 @@ def load_pages(
         con.execute(
             f"""
             create or replace temp table touched as
-            select a.article_id, a.url_key from articles a join batch_status b using (url_key)
+            select a.article_id, a.url_key, b.status <> 'new' as known
+            from articles a join batch_status b using (url_key)
             where b.status in {touched}
             """
         )
@@ -735,14 +736,17 @@ def load_pages(
 
 
 def _replace_links(con: duckdb.DuckDBPyConnection, frames: ArticleFrames) -> None:
-    """Authors, tags, images, links and removed spans of the ``touched`` articles, replaced."""
+    """Authors, tags, images, links and removed spans of the ``touched`` articles, replaced.
+
+    Written as a difference: rows of a touched article that are not in the batch (or differ in
+    any column) are deleted, rows of the batch the table lacks are inserted. That leaves the same
+    rows as deleting and re-inserting them all, without deleting and re-indexing the rows an
+    updated text left as they were (usually all of them)."""
     con.register("incoming_authors", frames.authors)
     con.register("incoming_tags", frames.tags)
     con.register("incoming_images", frames.images)
     con.register("incoming_links", frames.links)
     con.register("incoming_removed", frames.removed)
-    for table in ("article_authors", "article_tags", "images", "links", "removed_spans"):
-        con.execute(f"delete from {table} where article_id in (select article_id from touched)")
     con.execute(
         """
         insert into authors (name, kind)
@@ -752,47 +756,84 @@ def _replace_links(con: duckdb.DuckDBPyConnection, frames: ArticleFrames) -> Non
     )
     con.execute(
         """
-        insert into article_authors (article_id, author_id, position)
-        select t.article_id, au.author_id, min(i.position)
-        from incoming_authors i join touched t using (url_key)
-        join authors au on au.name = i.name and au.kind = i.kind
-        group by all
-        """
-    )
-    con.execute(
-        """
         insert into tags (name)
         select distinct i.name from incoming_tags i join touched using (url_key)
         on conflict do nothing
         """
     )
-    con.execute(
-        """
-        insert into article_tags (article_id, tag_id)
-        select distinct t.article_id, tg.tag_id
-        from incoming_tags i join touched t using (url_key) join tags tg on tg.name = i.name
-        """
+    # (table, key columns after article_id, other columns, the rows the touched articles get)
+    children = (
+        (
+            "article_authors",
+            ("author_id",),
+            ("position",),
+            """
+            select t.article_id, au.author_id, min(i.position) as position
+            from incoming_authors i join touched t using (url_key)
+            join authors au on au.name = i.name and au.kind = i.kind
+            group by all
+            """,
+        ),
+        (
+            "article_tags",
+            ("tag_id",),
+            (),
+            """
+            select distinct t.article_id, tg.tag_id
+            from incoming_tags i join touched t using (url_key) join tags tg on tg.name = i.name
+            """,
+        ),
+        (
+            "images",
+            ("position",),
+            ("url", "caption", "credit", "alt"),
+            """
+            select t.article_id, i.position, i.url, i.caption, i.credit, i.alt
+            from incoming_images i join touched t using (url_key)
+            """,
+        ),
+        (
+            "links",
+            ("url", "kind"),
+            ("anchor_text",),
+            """
+            select t.article_id, i.url, i.anchor_text, i.kind
+            from incoming_links i join touched t using (url_key)
+            """,
+        ),
+        (
+            "removed_spans",
+            ("position",),
+            ("rule", "text"),
+            """
+            select t.article_id, i.position, i.rule, i.text
+            from incoming_removed i join touched t using (url_key)
+            """,
+        ),
     )
-    con.execute(
-        """
-        insert into images (article_id, position, url, caption, credit, alt)
-        select t.article_id, i.position, i.url, i.caption, i.credit, i.alt
-        from incoming_images i join touched t using (url_key)
-        """
-    )
-    con.execute(
-        """
-        insert into links (article_id, url, anchor_text, kind)
-        select t.article_id, i.url, i.anchor_text, i.kind
-        from incoming_links i join touched t using (url_key)
-        """
-    )
-    con.execute(
-        """
-        insert into removed_spans (article_id, position, rule, text)
-        select t.article_id, i.position, i.rule, i.text
-        from incoming_removed i join touched t using (url_key)
-        """
-    )
+    # Articles new to the warehouse hold no such rows: theirs are only inserted.
+    known = con.execute("select count(*) from touched where known").fetchone()
+    for table, keys, values, wanted in children:
+        columns = ", ".join(("article_id", *keys, *values))
+        if not known or not known[0]:
+            con.execute(f"insert into {table} ({columns}) select {columns} from ({wanted})")
+            continue
+        same_key = [f"w.{c} = {table}.{c}" for c in ("article_id", *keys)]
+        same_row = " and ".join(
+            (*same_key, *(f"w.{c} is not distinct from {table}.{c}" for c in values))
+        )
+        held = f"{table}.article_id in (select article_id from touched where known)"
+        con.execute(
+            f"delete from {table} where {held} "
+            f"and not exists (select 1 from ({wanted}) w where {same_row})"
+        )
+        # What a known article still holds is what it should hold: insert what it lacks.
+        con.execute(
+            f"""
+            insert into {table} ({columns})
+            select {columns} from ({wanted}) w
+            where not exists (select 1 from {table} where {held} and {" and ".join(same_key)})
+            """
+        )
     for name in ("authors", "tags", "images", "links", "removed"):
         con.unregister(f"incoming_{name}")
