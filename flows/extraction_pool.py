@@ -7,13 +7,15 @@ pay trafilatura's import once). Inputs and outputs are plain values: page bytes 
 ``ExtractedArticle`` or ``Dropped`` out.
 
 A worker that dies (lxml crashing on a hostile page) breaks the pool: it is rebuilt and the page
-tried again; a page that kills a worker three times is dropped with that reason, and the run goes
-on — where inline extraction would have taken the whole run down.
+tried again. When the pool keeps breaking — or cannot start at all, as seen under a Prefect
+process worker — this process stops using it and extracts inline, with a warning: slower, never
+pages lost.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import multiprocessing
 import os
 import threading
@@ -22,13 +24,15 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from transforms.extract import extract_article
-from transforms.records import Dropped, DropReason, ExtractedArticle
+from transforms.records import Dropped, ExtractedArticle
 
 __all__ = ["extract_in_pool", "pool_workers", "shutdown_pool"]
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _pool_workers = 0
+_disabled = False  # the pool failed over and over in this process: inline from then on
+_log = logging.getLogger(__name__)
 
 
 def pool_workers(configured: int | None) -> int:
@@ -72,8 +76,11 @@ def extract_in_pool(
     workers: int, page: bytes, url: str | None, **options: Any
 ) -> ExtractedArticle | Dropped:
     """``extract_article(page, url, **options)`` in a worker process (see the module)."""
+    global _disabled
     # Pages in flight when another page kills a worker fail with it: they get another go.
     for _ in range(3):
+        if _disabled:
+            break
         pool = _get_pool(workers)
         try:
             result: ExtractedArticle | Dropped = pool.submit(
@@ -82,4 +89,7 @@ def extract_in_pool(
             return result
         except BrokenProcessPool:
             _discard(pool)
-    return Dropped(DropReason.NOT_HTML, "the extractor process died on this page, three times")
+    if not _disabled:
+        _disabled = True
+        _log.warning("extraction worker processes keep failing: extracting in-process from now")
+    return extract_article(page, url, **options)

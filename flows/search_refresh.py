@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 __all__ = ["refresh_in_child"]
 
@@ -34,7 +35,11 @@ def _refresh(db: str) -> str | None:
 
 def refresh_in_child(db: str) -> str | None:
     """Rebuild the warehouse's full-text index in a child process; None when it went well,
-    else why not (the rebuild is an index: the loaded data never depends on it)."""
+    else why not (the rebuild is an index: the loaded data never depends on it). When no child
+    can be started here, the rebuild runs in this process instead."""
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
-        return pool.submit(_refresh, db).result()
+    try:
+        with ProcessPoolExecutor(1, mp_context=context) as pool:
+            return pool.submit(_refresh, db).result()
+    except (BrokenProcessPool, OSError):
+        return _refresh(db)

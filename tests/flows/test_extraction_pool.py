@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 import signal
 import time
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+
+import pytest
 
 from flows import extraction_pool
 from flows.extraction_pool import extract_in_pool, pool_workers
@@ -50,3 +53,19 @@ def test_fewer_than_two_workers_means_inline() -> None:
     assert pool_workers(1) == 0
     assert pool_workers(3) == 3
     assert pool_workers(None) == (0 if (os.cpu_count() or 1) < 2 else os.cpu_count())
+
+
+def test_a_pool_that_cannot_run_falls_back_to_inline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As seen under a Prefect process worker: no worker process survives. Pages are then
+    extracted in-process (slower), never dropped."""
+
+    class NeverRuns:
+        def submit(self, *args: object, **kwargs: object) -> object:
+            raise BrokenProcessPool("a child process terminated abruptly")
+
+    monkeypatch.setattr(extraction_pool, "_get_pool", lambda workers: NeverRuns())
+    monkeypatch.setattr(extraction_pool, "_discard", lambda pool: None)
+    monkeypatch.setattr(extraction_pool, "_disabled", False)
+    url = f"{BASE}/harbor/2026/11/{PAGES[1].name}"
+    assert extract_in_pool(2, _page(PAGES[1]), url) == extract_article(_page(PAGES[1]), url)
+    assert extraction_pool._disabled
