@@ -29,8 +29,11 @@ import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urljoin
+from functools import lru_cache
+from typing import Any, NamedTuple
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
 
 from transforms.records import Image, Link, RemovedSpan
 
@@ -46,7 +49,7 @@ class Precleaned:
 
 # --- vocabularies -------------------------------------------------------------------------------
 
-_SPLIT_TOKENS = re.compile(r"[^a-z0-9]+")
+_WORD = re.compile(r"[a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 CAPTION_TOKENS = frozenset(
@@ -235,33 +238,213 @@ AGENCY_LINE = re.compile(
 )
 
 
-def _tokens(element: Any) -> tuple[set[str], list[str]]:
-    """Lower-case tokens of class, id, role, aria-label, data-* names of an element."""
-    parts: list[str] = []
-    for name, value in element.attrib.items():
-        if name in ("class", "id", "role", "aria-label", "aria-roledescription", "itemprop") or (
-            name.startswith("data-") and name not in ("data-src", "data-srcset", "data-href")
-        ):
-            text = _CAMEL.sub("-", str(value)) if name != "aria-label" else str(value)
-            parts.append(text.lower())
-    words = [w for part in parts for w in _SPLIT_TOKENS.split(part) if w]
-    joined = {part.replace("-", "").replace("_", "") for p in parts for part in p.split()}
-    return set(words) | joined, words
+BYLINE_TOKENS = frozenset(
+    {
+        "byline",
+        "bylines",
+        "dateline",
+        "timestamp",
+        "publishdate",
+        "pubdate",
+        "published",
+        "updated",
+        "author",
+        "authors",
+        "articledate",
+        "postdate",
+        "postmeta",
+        "entrymeta",
+        "readtime",
+        "readingtime",
+    }
+)
+_MEDIA_TEXT_TOKENS = frozenset(
+    {
+        "infotext",
+        "mediainfo",
+        "media",
+        "imagetext",
+        "bildtext",
+        "desc",
+        "description",
+        "imagedescription",
+        "phototext",
+        "subtitle",
+    }
+)
+# A descendant with one of these tokens (or a <small>/<cite>) holds the credit of a caption.
+_CREDIT_CHILD_TOKENS = frozenset(
+    {
+        "credit",
+        "credits",
+        "copyright",
+        "photographer",
+        "source",
+        "attribution",
+        "bildquelle",
+        "fotocredit",
+        "author",
+    }
+)
+# A caption element with one of these tokens is all credit, no caption.
+_CREDIT_ELEMENT_TOKENS = frozenset(
+    {
+        "credit",
+        "credits",
+        "copyright",
+        "photographer",
+        "bildquelle",
+        "fotocredit",
+        "attribution",
+        "photocredit",
+        "imagecredit",
+    }
+)
+
+# --- element features ---------------------------------------------------------------------------
+#
+# preclean looks at every candidate element of a page (several hundred), so what it asks about
+# one element is kept cheap: attribute tokens are worked out once per distinct set of attributes,
+# whole texts are read in C, and the start of a text is read only as far as needed, from
+# ``element.text`` first.
+
+_TOKEN_ATTRIBUTES = frozenset(
+    {"class", "id", "role", "aria-label", "aria-roledescription", "itemprop"}
+)
+_URL_DATA_ATTRIBUTES = frozenset({"data-src", "data-srcset", "data-href"})
 
 
-def _has_phrase(words: list[str], phrases: Iterable[tuple[str, str]]) -> bool:
-    pairs = set(itertools.pairwise(words))
-    return any(p in pairs for p in phrases)
+class _Phrases(NamedTuple):
+    pairs: frozenset[tuple[str, str]]
+    first_words: frozenset[str]
+
+
+_RELATED = _Phrases(frozenset(RELATED_PHRASES), frozenset(a for a, _ in RELATED_PHRASES))
+_PROMO = _Phrases(frozenset(PROMO_PHRASES), frozenset(a for a, _ in PROMO_PHRASES))
+
+
+def _has_phrase(tokens: set[str], words: list[str], phrases: _Phrases) -> bool:
+    """Whether two consecutive ``words`` are one of the ``phrases``."""
+    # words are among the tokens: without a phrase's first word there is no phrase to look for.
+    if tokens.isdisjoint(phrases.first_words):
+        return False
+    return any(pair in phrases.pairs for pair in itertools.pairwise(words))
+
+
+class _Tokens(NamedTuple):
+    """Which vocabularies the lower-case tokens of an element's class, id, role, aria-label and
+    data-* attributes hit (see :func:`_tokens_of`)."""
+
+    caption: bool
+    byline: bool
+    related: bool
+    promo: bool
+    media_text: bool
+    credit_child: bool
+    credit_element: bool
+
+
+_NO_TOKENS = _Tokens(False, False, False, False, False, False, False)
+# Every token that sets a flag, and every first word of a phrase: most elements have none.
+_FLAGGING_TOKENS = (
+    CAPTION_TOKENS
+    | BYLINE_TOKENS
+    | RELATED_TOKENS
+    | PROMO_TOKENS
+    | _MEDIA_TEXT_TOKENS
+    | _CREDIT_CHILD_TOKENS
+    | _CREDIT_ELEMENT_TOKENS
+    | _RELATED.first_words
+    | _PROMO.first_words
+)
+
+
+def _tokens(element: Any) -> _Tokens:
+    items = element.items()
+    if not items:
+        return _NO_TOKENS
+    # Only the token-bearing attributes are the cache key: href, src and style values differ on
+    # nearly every element, class and id values repeat all over a page and across pages.
+    if _TOKEN_ATTRIBUTES.issuperset(element.keys()):
+        return _tokens_of(tuple(items))  # the usual case, class and id only: nothing to leave out
+    return _tokens_of(
+        tuple(
+            (name, value)
+            for name, value in items
+            if name in _TOKEN_ATTRIBUTES
+            or (name.startswith("data-") and name not in _URL_DATA_ATTRIBUTES)
+        )
+    )
+
+
+# Small on purpose: many keys belong to one page (ids), and a large cache of long-lived entries
+# (8192) cost more in the garbage collector's full passes than its extra hits saved.
+@lru_cache(maxsize=1024)
+def _tokens_of(attributes: tuple[tuple[str, str], ...]) -> _Tokens:
+    """The tokens of attribute values (camel case split, aria-label as it is) are their runs
+    of letters and digits, in order, and their space-separated parts without "-" and "_"
+    ("read-more" is also "readmore")."""
+    # One string for all values: a space ends a run and a part just as the end of a value does,
+    # and no camel-case boundary or lower-casing rule looks across it.
+    text = " ".join([value for _, value in attributes])
+    lowered = text.lower()
+    if lowered != text:  # most values are lower case: no camel case to split (a slow regex)
+        lowered = " ".join(
+            [
+                value if name == "aria-label" else _CAMEL.sub("-", value)
+                for name, value in attributes
+            ]
+        ).lower()
+    text = lowered
+    words = _WORD.findall(text)
+    tokens = set(words)
+    tokens.update(text.replace("-", "").replace("_", "").split())
+    if tokens.isdisjoint(_FLAGGING_TOKENS):
+        return _NO_TOKENS
+    return _Tokens(
+        not tokens.isdisjoint(CAPTION_TOKENS),
+        not tokens.isdisjoint(BYLINE_TOKENS),
+        not tokens.isdisjoint(RELATED_TOKENS) or _has_phrase(tokens, words, _RELATED),
+        not tokens.isdisjoint(PROMO_TOKENS) or _has_phrase(tokens, words, _PROMO),
+        not tokens.isdisjoint(_MEDIA_TEXT_TOKENS),
+        not tokens.isdisjoint(_CREDIT_CHILD_TOKENS),
+        not tokens.isdisjoint(_CREDIT_ELEMENT_TOKENS),
+    )
+
+
+def _raw_text(element: Any) -> str:
+    """All text in ``element`` (not its tail): the same string as ``"".join(itertext())``,
+    built in C by libxml2 instead of by a Python-level walk."""
+    if not len(element):  # no children: the element's own text is all (a link, a label)
+        return element.text or ""
+    return str(etree.tostring(element, method="text", encoding="unicode", with_tail=False))
 
 
 def _text(element: Any) -> str:
-    return " ".join("".join(element.itertext()).split())
+    if not len(element):  # as in _raw_text; inlined, this is called for every link
+        text = element.text
+        return " ".join(text.split()) if text else ""
+    return " ".join(_raw_text(element).split())
 
 
-def _link_text_share(element: Any, text_length: int) -> float:
+def _has_descendants(element: Any, tag: str, count: int) -> bool:
+    """Whether ``element`` has at least ``count`` descendants ``tag`` (stops counting there)."""
+    return next(itertools.islice(element.iterdescendants(tag), count - 1, None), None) is not None
+
+
+def _link_text_share(
+    element: Any, text_length: int, link_texts: dict[Any, str] | None = None
+) -> float:
+    """The share of ``element``'s text that is link text; the texts of its links are put in
+    ``link_texts`` (when given) for a caller that goes on to list the links."""
     if text_length == 0:
         return 0.0
-    linked = sum(len(" ".join("".join(a.itertext()).split())) for a in element.iter("a"))
+    linked = 0
+    for anchor in element.iter("a"):
+        text = _text(anchor)
+        if link_texts is not None:
+            link_texts[anchor] = text
+        linked += len(text)
     return min(linked / text_length, 1.0)
 
 
@@ -304,6 +487,10 @@ _BLOCKS = (
 )
 
 
+# What makes urljoin do more with a path than put the base's scheme and host before it.
+_NOT_PLAIN_PATH = re.compile(r"[;?#]|/\.")
+
+
 class _Collector:
     def __init__(self, base_url: str | None) -> None:
         self.base_url = base_url
@@ -311,27 +498,73 @@ class _Collector:
         self.links: list[Link] = []
         self.removed: list[RemovedSpan] = []
         self._seen_links: set[str] = set()
+        # The same hrefs come up again and again (menus, teasers, the inline-link pass), and
+        # urljoin parses the base address anew on each call.
+        self._urls: dict[str, str | None] = {}
+        self._base_prefix: str | None = None  # "https://host" of base_url, once parsed
+        self.starts = _StartReader()  # the text starts of the elements of this walk
+
+    def _join(self, base: str, value: str) -> str:
+        """``urljoin(base, value)`` (``base`` is the non-empty ``base_url``).
+
+        A site-root path ("/a/b.html": no "//" start, no ";?#", no "." or ".." segment) on an
+        http(s) base comes out of urljoin as "scheme://netloc" + path, untouched; that prefix is
+        worked out once. Anything else goes to urljoin itself.
+        """
+        if value[:1] == "/" and value[1:2] != "/" and not _NOT_PLAIN_PATH.search(value):
+            if self._base_prefix is None:
+                scheme, netloc = urlsplit(base)[:2]
+                self._base_prefix = f"{scheme}://{netloc}" if scheme in ("http", "https") else ""
+            if self._base_prefix:
+                return self._base_prefix + value
+        return urljoin(base, value)
 
     def url(self, value: str | None) -> str | None:
-        if not value or value.startswith(("data:", "javascript:", "#")):
+        if not value:
+            return None
+        if value in self._urls:
+            return self._urls[value]
+        resolved = self._resolve(value)
+        self._urls[value] = resolved
+        return resolved
+
+    def _resolve(self, value: str) -> str | None:
+        if value.startswith(("data:", "javascript:", "#")):
             return None
         value = value.strip().split()[0]
         if value.startswith(("http://", "https://")) or not self.base_url:
             return value
-        return urljoin(self.base_url, value)
+        return self._join(self.base_url, value)
 
-    def add_links(self, element: Any, kind: str) -> None:
+    def add_links(self, element: Any, kind: str, link_texts: dict[Any, str] | None = None) -> None:
         for anchor in element.iter("a"):
             url = self.url(anchor.get("href"))
-            text = _text(anchor)
-            if url and text and (url, kind) not in self._seen_links:
+            if not url:
+                continue
+            text = link_texts.get(anchor) if link_texts else None
+            if text is None:
+                text = _text(anchor)
+            # (url, kind) is never in this set of URLs, so every related link is kept, repeats
+            # included; the URLs only keep the inline-link pass from listing them again.
+            if text and (url, kind) not in self._seen_links:
                 self._seen_links.add(url)
                 self.links.append(Link(url, text[:500], kind))
 
-    def drop(self, element: Any, rule: str, *, links: str | None = None) -> None:
-        text = _text(element)
+    def drop(
+        self,
+        element: Any,
+        rule: str,
+        *,
+        links: str | None = None,
+        text: str | None = None,
+        link_texts: dict[Any, str] | None = None,
+    ) -> None:
+        """Remove ``element``; ``text`` is its :func:`_text` and ``link_texts`` the texts of some
+        of its links when the caller has them already (nothing has changed since)."""
+        if text is None:
+            text = _text(element)
         if links:
-            self.add_links(element, links)
+            self.add_links(element, links, link_texts)
         if text:
             self.removed.append(RemovedSpan(rule, text[:2000]))
         _remove(element)
@@ -364,7 +597,7 @@ def _box_like(element: Any, text: str) -> bool:
 
 
 def _split_credit(text: str, credit_elements: list[Any]) -> tuple[str | None, str | None]:
-    credits = [_text(c) for c in credit_elements if _text(c)]
+    credits = [credit for credit in map(_text, credit_elements) if credit]
     caption = text
     for listed in credits:
         caption = caption.replace(listed, " ")
@@ -381,24 +614,12 @@ def _split_credit(text: str, credit_elements: list[Any]) -> tuple[str | None, st
 
 
 def _credit_children(element: Any) -> list[Any]:
-    found = []
-    for child in element.iter():
-        if child is element or not isinstance(child.tag, str):
-            continue
-        tokens, _ = _tokens(child)
-        if tokens & {
-            "credit",
-            "credits",
-            "copyright",
-            "photographer",
-            "source",
-            "attribution",
-            "bildquelle",
-            "fotocredit",
-            "author",
-        } or child.tag in ("small", "cite"):
-            found.append(child)
-    return found
+    return [
+        child
+        for child in element.iterdescendants()
+        if isinstance(child.tag, str)
+        and (_tokens(child).credit_child or child.tag in ("small", "cite"))
+    ]
 
 
 def _figure(collector: _Collector, element: Any) -> None:
@@ -426,19 +647,9 @@ def _figure(collector: _Collector, element: Any) -> None:
 
 
 def _caption_element(collector: _Collector, element: Any) -> None:
-    caption, credit = _split_credit(_text(element), _credit_children(element))
-    tokens, _ = _tokens(element)
-    if caption and tokens & {
-        "credit",
-        "credits",
-        "copyright",
-        "photographer",
-        "bildquelle",
-        "fotocredit",
-        "attribution",
-        "photocredit",
-        "imagecredit",
-    }:
+    text = _text(element)
+    caption, credit = _split_credit(text, _credit_children(element))
+    if caption and _tokens(element).credit_element:
         caption, credit = None, " ".join(filter(None, [caption, credit]))
     previous = collector.images[-1] if collector.images else None
     if previous is not None and (previous.caption is None or previous.credit is None):
@@ -451,30 +662,47 @@ def _caption_element(collector: _Collector, element: Any) -> None:
         )
     else:
         collector.images.append(Image(len(collector.images), None, caption, credit, None))
-    collector.drop(element, "dom.caption")
+    collector.drop(element, "dom.caption", text=text)
+
+
+_CANDIDATE_TAGS = frozenset({*_BLOCKS, "figcaption", "picture", "small", "cite"}) - _PROTECTED
 
 
 def preclean(root: Any, base_url: str | None = None) -> Precleaned:
     """Remove noise elements from the lxml tree ``root`` in place; report what went where.
 
     A depth-first walk that does not descend into what it removed, so each element is looked
-    at once (deeply nested pages stay linear).
+    at once (deeply nested pages stay linear). Only candidate tags are ever handled, so the
+    walk goes over those alone, listed up front in document order: the tree only loses
+    subtrees on the way, so a removed element's candidate descendants are the entries right
+    after it, and are skipped. A following sibling that a rule removes together with the
+    element it belongs to (a caption after a figure, links after a bare label) is still looked
+    at, detached, as it always was.
     """
     collector = _Collector(base_url)
-    stack = [root]
-    while stack:
-        element = stack.pop()
-        if isinstance(element.tag, str) and not _handle(collector, element):
-            stack.extend(reversed(element))
+    # A Python reference to every node until the walk is done: lxml then hands back the same
+    # proxy objects instead of building new ones (each through lxml.html's Python-level class
+    # lookup) every time itertext(), iter(), getprevious() … pass a node.
+    nodes = list(root.iter())
+    candidates = list(root.iter(*_CANDIDATE_TAGS))
+    index = 0
+    while index < len(candidates):
+        element = candidates[index]
+        index += 1
+        if _handle(collector, element):
+            index += sum(1 for _ in element.iterdescendants(*_CANDIDATE_TAGS))
     _collect_inline_links(collector, root)
+    del nodes
     return Precleaned(tuple(collector.images), tuple(collector.links), tuple(collector.removed))
-
-
-_CANDIDATE_TAGS = frozenset({*_BLOCKS, "figcaption", "picture", "small", "cite"})
 
 
 def _first_text(element: Any, limit: int = 80) -> str:
     """The start of an element's text, without joining all of it."""
+    text: str | None = element.text
+    if text:
+        stripped = text.strip()
+        if len(stripped) >= limit:
+            return stripped  # itertext() starts with the element's own text, and it is enough
     collected = ""
     for chunk in element.itertext():
         collected += chunk
@@ -483,21 +711,131 @@ def _first_text(element: Any, limit: int = 80) -> str:
     return collected.strip()
 
 
-def _is_credit_text(element: Any) -> bool:
-    """A short element whose whole text is a credit: "© André Schmidt", "Foto: dpa"."""
-    start = _first_text(element, 130)
+# Tags that mostly hold a line or a paragraph, not a page section (see _text_starts).
+_SMALL_TAGS = frozenset({"p", "span", "li", "small", "cite"})
+_FEW_DESCENDANTS = 12
+
+
+def _few_descendants(element: Any) -> bool:
+    return next(itertools.islice(element.iterdescendants(), _FEW_DESCENDANTS, None), None) is None
+
+
+def _text_starts(element: Any) -> tuple[str, str]:
+    """``_first_text(element, _LABEL_START)`` and ``_first_text(element, _CREDIT_START)``, read
+    together: the shorter is where the same read first reaches its limit."""
+    text: str | None = element.text
+    if text:
+        stripped = text.strip()
+        if len(stripped) >= _CREDIT_START:
+            return stripped, stripped
+    # Most small elements hold less text than either limit: then both are all of it, which
+    # libxml2 reads faster than itertext() does. (For a page section, reading all its text
+    # would cost more than reading its start, hence the size guess.)
+    if element.tag in _SMALL_TAGS or _few_descendants(element):
+        stripped = _raw_text(element).strip()
+        if len(stripped) < _LABEL_START:
+            return stripped, stripped
+    label_start = None
+    # The loop of _first_text, minus work that cannot change its result: leading whitespace
+    # is stripped in the end anyway, and a blank chunk (indentation) leaves the stripped text
+    # as it was, so it can only matter once text follows it.
+    collected = ""
+    for chunk in element.itertext():
+        if not collected:
+            chunk = chunk.lstrip()
+        elif chunk.isspace():
+            collected += chunk
+            continue
+        if not chunk:
+            continue
+        collected += chunk
+        if len(collected) < _LABEL_START:  # stripping never lengthens
+            continue
+        stripped = collected.rstrip()
+        if label_start is None and len(stripped) >= _LABEL_START:
+            label_start = stripped
+        if len(stripped) >= _CREDIT_START:
+            break
+    stripped = collected.strip()
+    return (stripped if label_start is None else label_start), stripped
+
+
+class _StartReader:
+    """:func:`_text_starts` for the elements of one walk, read once down a chain of wrappers.
+
+    In ``<div> <div> <p>Text…`` every element's text starts where the innermost one's does:
+    an element whose own text is blank and whose first child is an element has that child's
+    starts, whenever the child's text alone reaches the limits (the blank text strips away, and
+    the read stops inside the child). So one read serves the whole chain, and the walk, which
+    meets the chain's elements next and in this order, finds their starts here. Nothing can
+    change their text in between: the walk removes nothing inside an element before it has
+    looked at the element itself.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[Any, tuple[str, str]] = {}
+
+    def __call__(self, element: Any) -> tuple[str, str]:
+        known = self._known.get(element)
+        if known is not None:
+            return known
+        chain = []
+        node = element
+        while True:
+            text = node.text
+            if (text and not text.isspace()) or not len(node):
+                break
+            first = node[0]
+            # Only elements the walk asks about; never a comment (its text is not text).
+            if first.tag not in _TEXT_START_TAGS:
+                break
+            chain.append(first)
+            node = first
+        if not chain:
+            return _text_starts(element)
+        starts = _text_starts(node)
+        if len(starts[1]) >= _CREDIT_START:
+            for member in chain:
+                self._known[member] = starts
+            return starts
+        self._known[node] = starts  # too short to stand for the chain, right for itself
+        return _text_starts(element)
+
+
+# Prefix lengths of the credit-line test and the read-more label test in _handle.
+_CREDIT_START = 130
+_LABEL_START = 80
+_CREDIT_TEXT_TAGS = frozenset({"small", "span", "p", "div", "cite"})
+_LABEL_TAGS = frozenset({"p", "div", "aside", "li", "span", "section"})
+_TEXT_START_TAGS = _CREDIT_TEXT_TAGS | _LABEL_TAGS
+
+
+def _is_credit_text(element: Any, start: str) -> bool:
+    """A short element whose whole text is a credit: "© André Schmidt", "Foto: dpa".
+
+    ``start`` is ``_first_text(element, _CREDIT_START)``."""
     if not start or not CREDIT_LINE.match(start):
         return False
     text = _text(element)
-    return len(text) <= 120 and not element.findall(".//p")
+    return len(text) <= 120 and not _has_descendants(element, "p", 1)
+
+
+def _has_text(element: Any) -> bool:
+    """Whether there is any non-blank text in ``element`` (``bool(_first_text(element, 1))``)."""
+    text: str | None = element.text
+    if text and text.strip():
+        return True
+    # Stops at the first chunk with text: the element before a caption may be the whole story.
+    return any(chunk.strip() for chunk in element.itertext())
 
 
 def _is_image_only(element: Any) -> bool:
     if element.tag in ("img", "picture"):
         return True
-    if element.tag not in ("figure", "div", "span", "a", "p") or _first_text(element, 1):
+    # Without children there is no image inside, whatever the text (the common case: a <p>).
+    if element.tag not in ("figure", "div", "span", "a", "p") or not len(element):
         return False
-    return next(iter(element.iter("img")), None) is not None
+    return not _has_text(element) and next(iter(element.iter("img")), None) is not None
 
 
 def _follows_image(element: Any) -> bool:
@@ -517,53 +855,25 @@ def _follows_image(element: Any) -> bool:
     )
 
 
-BYLINE_TOKENS = frozenset(
-    {
-        "byline",
-        "bylines",
-        "dateline",
-        "timestamp",
-        "publishdate",
-        "pubdate",
-        "published",
-        "updated",
-        "author",
-        "authors",
-        "articledate",
-        "postdate",
-        "postmeta",
-        "entrymeta",
-        "readtime",
-        "readingtime",
-    }
-)
-_MEDIA_TEXT_TOKENS = frozenset(
-    {
-        "infotext",
-        "mediainfo",
-        "media",
-        "imagetext",
-        "bildtext",
-        "desc",
-        "description",
-        "imagedescription",
-        "phototext",
-        "subtitle",
-    }
-)
+_CAPTION_PREFIX = 400
 
 
 def _caption_like(element: Any) -> bool:
     """Short, link-free text set apart as a caption: all bold/italic/small, or in a block
     whose class says it describes the media. Plain short paragraphs after an image are
     often the article's first lines, so they are left alone."""
-    text = _text(element)
-    if not text or len(text) > 160 or len(text.split()) > 25 or text.endswith(":"):
-        return False
+    # The link test first: it is cheap, and it rules out most long blocks.
     if next(iter(element.iter("a")), None) is not None:
         return False
-    tokens, _ = _tokens(element)
-    if tokens & _MEDIA_TEXT_TOKENS:
+    raw = _raw_text(element)
+    # A block of page text can follow an image too: no need to normalise all of it when its
+    # start is already too long (normalised, a prefix is never longer than the whole).
+    if len(raw) > _CAPTION_PREFIX and len(" ".join(raw[:_CAPTION_PREFIX].split())) > 160:
+        return False
+    text = " ".join(raw.split())
+    if not text or len(text) > 160 or len(text.split()) > 25 or text.endswith(":"):
+        return False
+    if _tokens(element).media_text:
         return True
     following = element.getnext()
     if (
@@ -583,53 +893,60 @@ def _caption_like(element: Any) -> bool:
 
 
 def _handle(collector: _Collector, element: Any) -> bool:
-    """Look at one element; return True when it was removed."""
+    """Look at one candidate element; return True when it was removed.
+
+    Nothing here changes the tree before a rule fires and returns, so what is read about the
+    element (tokens, the start of its text) holds for all the tests.
+    """
     tag = element.tag
-    if tag in _PROTECTED or tag not in _CANDIDATE_TAGS:
-        return False
     if tag == "figure":
         _figure(collector, element)
         return True
-    tokens, words = _tokens(element)
-    if tag == "figcaption" or (tokens & CAPTION_TOKENS and tag not in ("ul", "ol")):
-        if len(_text(element)) <= 600 and not element.findall(".//p")[2:]:
+    tokens = _tokens(element)
+    if tag == "figcaption" or (tokens.caption and tag not in ("ul", "ol")):
+        if len(_text(element)) <= 600 and not _has_descendants(element, "p", 3):
             _caption_element(collector, element)
             return True
         return False
-    if tag in ("small", "span", "p", "div", "cite") and _is_credit_text(element):
+    # The start of the text, read once for the credit, caption and label tests below. An
+    # element without text passes none of them (a caption has text), so they are skipped.
+    label_start, credit_start = collector.starts(element) if tag in _TEXT_START_TAGS else ("", "")
+    if tag in _CREDIT_TEXT_TAGS and _is_credit_text(element, credit_start):
         _caption_element(collector, element)
         return True
-    if tag in ("p", "div", "span") and _follows_image(element) and _caption_like(element):
+    if (
+        tag in ("p", "div", "span")
+        and label_start
+        and _follows_image(element)
+        and _caption_like(element)
+    ):
         _caption_element(collector, element)
         return True
-    if tokens & BYLINE_TOKENS and tag not in ("ul", "ol", "section"):
+    if tokens.byline and tag not in ("ul", "ol", "section"):
         text = _text(element)
         # A byline or dateline is short and is not a sentence (quotes and prose end in one).
         if (
             len(text) <= 120
             and not text.endswith((".", '"', "”", "»", "!", "?"))
-            and not (element.findall(".//p")[1:])
+            and not _has_descendants(element, "p", 2)
         ):
-            collector.drop(element, "dom.byline")
+            collector.drop(element, "dom.byline", text=text)
             return True
-    if tokens:
-        related = bool(tokens & RELATED_TOKENS) or _has_phrase(words, RELATED_PHRASES)
-        promo = bool(tokens & PROMO_TOKENS) or _has_phrase(words, PROMO_PHRASES)
-        if related or promo:
-            text = _text(element)
-            if _box_like(element, text):
-                if related:
-                    collector.drop(element, "dom.related", links="related")
-                else:
-                    collector.drop(element, "dom.promo")
-                return True
-    if tag in ("p", "div", "aside", "li", "span", "section") and READ_MORE_LABEL.match(
-        _first_text(element)
-    ):
+    if tokens.related or tokens.promo:
+        text = _text(element)
+        if _box_like(element, text):
+            if tokens.related:
+                collector.drop(element, "dom.related", links="related", text=text)
+            else:
+                collector.drop(element, "dom.promo", text=text)
+            return True
+    if tag in _LABEL_TAGS and label_start and READ_MORE_LABEL.match(label_start):
         return _label_box(collector, element, _text(element))
-    if tag in ("ul", "ol") and _link_list(element):
-        collector.drop(element, "dom.link_list", links="related")
-        return True
+    if tag in ("ul", "ol"):
+        link_texts: dict[Any, str] = {}
+        if _link_list(element, link_texts):
+            collector.drop(element, "dom.link_list", links="related", link_texts=link_texts)
+            return True
     return False
 
 
@@ -637,9 +954,8 @@ def _label_box(collector: _Collector, element: Any, text: str) -> bool:
     """A short block starting with a read-more label and holding links: "READ MORE: …"."""
     if not text or len(text) > 300 or not READ_MORE_LABEL.match(text):
         return False
-    anchors = list(element.iter("a"))
-    if anchors:
-        collector.drop(element, "dom.label", links="related")
+    if next(iter(element.iter("a")), None) is not None:
+        collector.drop(element, "dom.label", links="related", text=text)
         return True
     # A bare label ("Read more") whose links follow in the next sibling.
     label_only = READ_MORE_LABEL.sub("", text).strip() == ""
@@ -650,36 +966,45 @@ def _label_box(collector: _Collector, element: Any, text: str) -> bool:
             if (
                 sibling_text
                 and len(sibling_text) < 400
-                and list(sibling.iter("a"))
+                and next(iter(sibling.iter("a")), None) is not None
                 and _link_text_share(sibling, len(sibling_text)) > 0.5
             ):
-                collector.drop(sibling, "dom.label", links="related")
+                collector.drop(sibling, "dom.label", links="related", text=sibling_text)
         collector.drop(element, "dom.label")
         return True
     return False
 
 
-def _link_list(element: Any) -> bool:
-    """A list whose items are headline links and nothing else (a related-articles list)."""
-    items = [li for li in element if isinstance(li.tag, str) and li.tag == "li"]
+def _link_list(element: Any, link_texts: dict[Any, str] | None = None) -> bool:
+    """A list whose items are headline links and nothing else (a related-articles list).
+
+    The texts of the links read on the way are put in ``link_texts`` (when given)."""
+    items = list(element.iterchildren("li"))
     if len(items) < 2:
         return False
     linked = 0
     for li in items:
         li_text = _text(li)
-        if li_text and _link_text_share(li, len(li_text)) >= LINK_ITEM_SHARE:
+        if li_text and _link_text_share(li, len(li_text), link_texts) >= LINK_ITEM_SHARE:
             linked += 1
     return linked >= LINK_LIST_SHARE * len(items)
 
 
+# Links inside paragraphs, each once, in document order: what a loop over root.iter("p") and
+# each paragraph's iter("a") meets first (a link in nested paragraphs comes up again, and is
+# skipped as seen).
+_INLINE_ANCHORS = etree.XPath("descendant-or-self::p//a")
+
+
 def _collect_inline_links(collector: _Collector, root: Any) -> None:
-    for paragraph in root.iter("p"):
-        for anchor in paragraph.iter("a"):
-            url = collector.url(anchor.get("href"))
-            text = _text(anchor)
-            if url and text and url not in collector._seen_links:
-                collector._seen_links.add(url)
-                collector.links.append(Link(url, text[:500], "inline"))
+    for anchor in _INLINE_ANCHORS(root):
+        url = collector.url(anchor.get("href"))
+        if not url or url in collector._seen_links:
+            continue
+        text = _text(anchor)
+        if text:
+            collector._seen_links.add(url)
+            collector.links.append(Link(url, text[:500], "inline"))
 
 
 # --- line rules ---------------------------------------------------------------------------------

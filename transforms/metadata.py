@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from lxml import etree
 from lxml import html as lxml_html
 from trafilatura.utils import load_html
 
@@ -139,12 +140,43 @@ def _keywords(value: Any) -> list[str]:
     return []
 
 
-def _meta(tree: Any, *names: str) -> str | None:
+_META_ATTRIBUTES = ("property", "name", "itemprop")
+# Compiled once: tree.xpath() compiles its expression on every call.
+_META_TAGS = etree.XPath("//meta")
+_JSONLD_TEXTS = etree.XPath('//script[@type="application/ld+json"]/text()')
+_ROOT_LANG = etree.XPath("/html/@lang")
+_ANY_HTML_LANG = etree.XPath("//html/@lang")
+_CANONICAL_HREFS = etree.XPath('//link[@rel="canonical"]/@href')
+
+
+class _MetaTags:
+    """The page's ``<meta>`` tags, read in one pass.
+
+    ``content`` maps (attribute, value) to the ``content`` of the first tag (in document order)
+    that has both, which is what ``//meta[@attribute="value"]/@content`` finds first.
+    """
+
+    def __init__(self, tree: Any) -> None:
+        self.content: dict[tuple[str, str], str] = {}
+        self.article_tags: list[str] = []
+        for meta in _META_TAGS(tree):
+            content = meta.get("content")
+            if content is None:
+                continue
+            for attr in _META_ATTRIBUTES:
+                value = meta.get(attr)
+                if value is not None:
+                    self.content.setdefault((attr, value), content)
+            if meta.get("property") == "article:tag":
+                self.article_tags.append(content)
+
+
+def _meta(tags: _MetaTags, *names: str) -> str | None:
     for name in names:
-        for attr in ("property", "name", "itemprop"):
-            found = tree.xpath(f'//meta[@{attr}="{name}"]/@content')
-            if found and str(found[0]).strip():
-                return str(found[0]).strip()
+        for attr in _META_ATTRIBUTES:
+            found = tags.content.get((attr, name))
+            if found is not None and found.strip():
+                return found.strip()
     return None
 
 
@@ -152,7 +184,7 @@ def read_page_metadata(tree: Any, fetched_at: datetime | None = None) -> PageMet
     """Read JSON-LD and meta tags of a parsed page (an lxml tree)."""
     article: dict[str, Any] | None = None
     seen_types: list[str] = []
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+    for script in _JSONLD_TEXTS(tree):
         try:
             data = json.loads(script)
         except (ValueError, RecursionError):
@@ -184,30 +216,31 @@ def read_page_metadata(tree: Any, fetched_at: datetime | None = None) -> PageMet
             free = access
         elif isinstance(access, str) and access.lower() in ("true", "false"):
             free = access.lower() == "true"
+    metas = _MetaTags(tree)
     if published is None:
         published = parse_datetime(
-            _meta(tree, "article:published_time", "datePublished", "pubdate", "date")
+            _meta(metas, "article:published_time", "datePublished", "pubdate", "date")
         )
         published_source = "meta" if published else None
     if modified is None:
-        modified = parse_datetime(_meta(tree, "article:modified_time", "dateModified"))
+        modified = parse_datetime(_meta(metas, "article:modified_time", "dateModified"))
     if not people:
-        meta_author = _meta(tree, "author", "article:author")
+        meta_author = _meta(metas, "author", "article:author")
         if meta_author and not meta_author.startswith("http"):
             people = [meta_author]
     if not tags:
-        tags = _keywords(_meta(tree, "keywords", "news_keywords") or "")
-        tags += [t for t in tree.xpath('//meta[@property="article:tag"]/@content') if t.strip()]
-    title = title or _meta(tree, "og:title", "twitter:title")
-    description = description or _meta(tree, "description", "og:description")
+        tags = _keywords(_meta(metas, "keywords", "news_keywords") or "")
+        tags += [t for t in metas.article_tags if t.strip()]
+    title = title or _meta(metas, "og:title", "twitter:title")
+    description = description or _meta(metas, "description", "og:description")
     if fetched_at is not None:
         # A date after the fetch is a template or time-zone error, not a fact.
         published = published if published and published <= fetched_at else None
         modified = modified if modified and modified <= fetched_at else None
         if published is None:
             published_source = None
-    lang = tree.xpath("/html/@lang") or tree.xpath("//html/@lang")
-    canonical = tree.xpath('//link[@rel="canonical"]/@href') or [_meta(tree, "og:url")]
+    lang = _ROOT_LANG(tree) or _ANY_HTML_LANG(tree)
+    canonical = _CANONICAL_HREFS(tree) or [_meta(metas, "og:url")]
     return PageMetadata(
         title=" ".join(title.split()) if title else None,
         published_at=published,
@@ -221,8 +254,8 @@ def read_page_metadata(tree: Any, fetched_at: datetime | None = None) -> PageMet
         is_accessible_for_free=free,
         html_lang=str(lang[0]).strip().lower() or None if lang else None,
         canonical_url=str(canonical[0]).strip() if canonical and canonical[0] else None,
-        og_url=_meta(tree, "og:url"),
-        og_type=(_meta(tree, "og:type") or "").lower() or None,
+        og_url=_meta(metas, "og:url"),
+        og_type=(_meta(metas, "og:type") or "").lower() or None,
         jsonld_types=tuple(dict.fromkeys(seen_types)),
         has_article_jsonld=article is not None and _types(article) != {"webpage"},
     )
