@@ -352,7 +352,10 @@ def _to_capture(record: Any, where: str) -> Capture:
     rec = record.rec_headers
     http = record.http_headers
     if http is None:
-        raise CaptureDamaged(f"{where}: response record without an HTTP header block")
+        raise CaptureDamaged(
+            f"{where}: response record without an HTTP header block "
+            "(a wrong offset or a damaged file)"
+        )
     body = record.raw_stream.read()
     declared = http.get_header("Content-Length")
     digest = rec.get_header("WARC-Payload-Digest")
