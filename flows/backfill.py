@@ -48,10 +48,9 @@ from flows.backfill_pages import (
     wayback_chunk,
 )
 from flows.captures import captures_root
-from flows.clients import RunClient, close_run_client, open_run_client, run_client
+from flows.clients import RunClient, run_client
 from flows.ingest import (
-    extract_workers_for_run,
-    fetch_log,
+    fetching_run,
     open_warehouse,
     politeness_overrides,
     refresh_search,
@@ -264,10 +263,9 @@ def backfill(
         elif url:
             publisher_id = publishers_for_domains(con, [host_of(url)])[host_of(url)]
         robots = [RobotsRecord(*row) for row in load.robots_records(con)]
-    client = open_run_client(run_id, settings, robots, extract_workers_for_run(settings))
     counts: dict[str, int] = dict.fromkeys(load.RUN_COUNTERS, 0)
     totals = ChunkCounts()
-    try:
+    with fetching_run(db, run_id, settings, robots, counts) as client:
         plan = _plan(client, via, window, chunk, configured, url, path, publisher_id, settings)
         for problem in plan.problems:
             logger.warning("backfill %s: %s", plan.target, problem)
@@ -330,12 +328,6 @@ def backfill(
             progress.advance("chunks")
         with open_warehouse(db) as con:
             status = close_job(con, job_id, datetime.now(UTC))
-    except BaseException as exc:
-        _close_client(db, run_id)
-        with open_warehouse(db) as con:
-            load.fail_run(con, run_id, exc, counts)
-        raise
-    _close_client(db, run_id)
     with open_warehouse(db) as con:
         load.finish_run(con, run_id, datetime.now(UTC), "completed", counts)
     refresh_search(db)
@@ -531,13 +523,3 @@ def _load_chunk(
     counts["articles_dropped"] += chunk_counts.articles_dropped
     counts["articles_failed"] += failures
     return chunk_counts
-
-
-def _close_client(db: str, run_id: str) -> None:
-    client = close_run_client(run_id)
-    if client is None:
-        return
-    fetches = [fetch_log(r, "robots", ref) for r, ref in client.drain_robots_fetches()]
-    records = [(r.origin, r.body, r.status, r.fetched_at) for r in client.store.records()]
-    with open_warehouse(db) as con:
-        load.store_robots(con, run_id, fetches_frame(fetches), records)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from flows.cli_common import (
@@ -18,9 +17,9 @@ from flows.cli_common import (
     DbOption,
     OutputFormat,
     console,
-    err_console,
     fail,
     print_rows,
+    progress_bars,
     read_only,
 )
 
@@ -121,29 +120,17 @@ def backfill(
 
 
 def _run(db: Path, params: dict[str, Any]) -> dict[str, Any]:
-    from flows import progress
     from flows.backfill import BackfillError
     from flows.backfill import backfill as backfill_flow
-    from flows.cli import _RichReporter
     from warehouse.db import WarehouseError
 
-    columns = (
-        TextColumn("{task.description:>12}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err_console, transient=False) as bar:
-        progress.install(_RichReporter(bar))
+    # Kept on screen: the per-chunk bars are the record of what each chunk found.
+    with progress_bars(label_width=12, transient=False):
         try:
             summary: dict[str, Any] = backfill_flow(db=str(db), **params)
-            return summary
-        except BackfillError as exc:
+        except (BackfillError, WarehouseError) as exc:
             raise fail(str(exc)) from exc
-        except WarehouseError as exc:
-            raise fail(str(exc)) from exc
-        finally:
-            progress.install(None)
+    return summary
 
 
 def _print_summary(db: Path, summary: dict[str, Any]) -> None:

@@ -287,20 +287,15 @@ def _record_page(
     capture: Any = None,
     extract: Extractor = extract_article,
 ) -> PageResult:
+    dropped = None
     if not record.is_html:
-        key = url_key(record.url)
-        fetch = fetch_log(
-            result,
-            "page",
-            capture,
-            url_key=key,
-            discovered_via=via,
-            captured_at=record.captured_at,
-            drop_reason="not_html",
-            error=f"archived {record.content_type or 'untyped'} response, not HTML",
+        dropped = ("not_html", f"archived {record.content_type or 'untyped'} response, not HTML")
+    elif record.status is not None and not 200 <= record.status < 300:
+        dropped = (
+            "archived_error_page",
+            f"the archive holds a {record.status} answer for this URL, not the article",
         )
-        return PageResult(fetch, None, key, None, job.publisher_id)
-    if record.status is not None and not 200 <= record.status < 300:
+    if dropped is not None:
         key = url_key(record.url)
         fetch = fetch_log(
             result,
@@ -309,8 +304,8 @@ def _record_page(
             url_key=key,
             discovered_via=via,
             captured_at=record.captured_at,
-            drop_reason="archived_error_page",
-            error=f"the archive holds a {record.status} answer for this URL, not the article",
+            drop_reason=dropped[0],
+            error=dropped[1],
         )
         return PageResult(fetch, None, key, None, job.publisher_id)
     page = _archived_page(
@@ -344,30 +339,23 @@ def warc_chunk(job: ChunkJob, extract: Extractor = extract_article) -> ChunkOutc
         outcome.urls_found += 1
         progress.advance(job.label)
         if isinstance(item, RecordProblem):
-            if item.error_class == "not_html":
-                fetch = FetchLog(
-                    url=item.url or f"warc:{job.path}#{offset}",
+            # A non-HTML record is an expected drop; anything else is damage (an error).
+            not_html = item.error_class == "not_html"
+            where = item.offset if item.offset is not None else offset
+            outcome.other_fetches.append(
+                FetchLog(
+                    url=item.url or f"warc:{job.path}#{where}",
                     kind="page",
                     requested_at=now,
-                    url_key=url_key(item.url) if item.url else None,
-                    drop_reason="not_html",
+                    url_key=url_key(item.url) if item.url and not_html else None,
+                    drop_reason="not_html" if not_html else None,
+                    error_class=None if not_html else item.error_class,
                     error=item.error,
                     warc_path=job.path,
-                    warc_offset=offset,
+                    warc_offset=where,
                     discovered_via="warc",
                 )
-            else:
-                fetch = FetchLog(
-                    url=item.url or f"warc:{job.path}#{item.offset or offset}",
-                    kind="page",
-                    requested_at=now,
-                    error_class=item.error_class,
-                    error=item.error,
-                    warc_path=job.path,
-                    warc_offset=item.offset if item.offset is not None else offset,
-                    discovered_via="warc",
-                )
-            outcome.other_fetches.append(fetch)
+            )
             continue
         result = HttpResult(
             url=item.url,

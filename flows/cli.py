@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from flows.cli_common import (
@@ -25,6 +24,7 @@ from flows.cli_common import (
     err_console,
     fail,
     print_rows,
+    progress_bars,
     read_only,
 )
 
@@ -52,28 +52,7 @@ class SqlFormat(StrEnum):
     parquet = "parquet"
 
 
-class _RichReporter:
-    def __init__(self, progress: Progress) -> None:
-        self._progress = progress
-        self._tasks: dict[str, Any] = {}
-
-    def _task(self, stage: str) -> Any:
-        if stage not in self._tasks:
-            # No total until a stage announces one (a WARC file's record count is unknown).
-            self._tasks[stage] = self._progress.add_task(stage, total=None)
-        return self._tasks[stage]
-
-    def add_total(self, stage: str, amount: int) -> None:
-        task_id = self._task(stage)
-        total = self._progress.tasks[task_id].total or 0
-        self._progress.update(task_id, total=total + amount)
-
-    def advance(self, stage: str, amount: int = 1) -> None:
-        self._progress.advance(self._task(stage), amount)
-
-
 def _run_ingest(db: Path, **params: Any) -> dict[str, Any]:
-    from flows import progress
     from flows.ingest import ingest
     from flows.settings import Settings
     from flows.sources import SourcesError
@@ -88,23 +67,12 @@ def _run_ingest(db: Path, **params: Any) -> dict[str, Any]:
         runner_name, settings.concurrency, settings.dask_address, settings.dask_workers
     )
     runner = ingest.with_options(task_runner=task_runner)
-    columns = (
-        TextColumn("{task.description:>6}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err_console, transient=True) as bar:
-        progress.install(_RichReporter(bar))
+    with progress_bars():
         try:
             summary: dict[str, Any] = runner(db=str(db), **params)
-            return summary
-        except SourcesError as exc:
+        except (SourcesError, WarehouseError) as exc:
             raise fail(str(exc)) from exc
-        except WarehouseError as exc:
-            raise fail(f"{exc}") from exc
-        finally:
-            progress.install(None)
+    return summary
 
 
 def _preflight(db: Path, sources_file: str | None) -> None:
@@ -318,7 +286,6 @@ def reextract(
 
     Changed text becomes a new version; the extractor version is recorded on each article.
     """
-    from flows import progress
     from flows.reextract import reextract as reextract_flow
     from warehouse.db import WarehouseError, connect
 
@@ -329,13 +296,8 @@ def reextract(
     except WarehouseError as exc:
         raise fail(str(exc)) from exc
     since_utc = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
-    columns = (TextColumn("{task.description:>6}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=err_console, transient=True) as bar:
-        progress.install(_RichReporter(bar))
-        try:
-            summary = reextract_flow(db=str(db), since=since_utc, publisher=publisher)
-        finally:
-            progress.install(None)
+    with progress_bars():
+        summary = reextract_flow(db=str(db), since=since_utc, publisher=publisher)
     table = Table(title=f"re-extraction {summary['run_id']}", show_header=False)
     for key in ("pages", "articles_updated", "articles_unchanged", "articles_dropped"):
         table.add_row(key.replace("_", " "), str(summary[key]))

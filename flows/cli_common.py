@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ __all__ = [
     "jsonable",
     "note",
     "print_rows",
+    "progress_bars",
     "read_only",
     "warehouse_errors",
 ]
@@ -64,6 +66,47 @@ def fail(message: str) -> typer.Exit:
 
 def note(message: str) -> None:
     err_console.print(f"[yellow]{message}[/]")
+
+
+class _RichReporter:
+    """flows.progress's reporter as rich bars: one per stage, created as stages appear."""
+
+    def __init__(self, bars: Progress) -> None:
+        self._bars = bars
+        self._tasks: dict[str, Any] = {}
+
+    def _task(self, stage: str) -> Any:
+        if stage not in self._tasks:
+            # No total until a stage announces one (a WARC file's record count is unknown).
+            self._tasks[stage] = self._bars.add_task(stage, total=None)
+        return self._tasks[stage]
+
+    def add_total(self, stage: str, amount: int) -> None:
+        task_id = self._task(stage)
+        total = self._bars.tasks[task_id].total or 0
+        self._bars.update(task_id, total=total + amount)
+
+    def advance(self, stage: str, amount: int = 1) -> None:
+        self._bars.advance(self._task(stage), amount)
+
+
+@contextmanager
+def progress_bars(label_width: int = 6, transient: bool = True) -> Iterator[None]:
+    """Progress of the flow run inside the block, as rich bars on standard error."""
+    from flows import progress
+
+    columns = (
+        TextColumn(f"{{task.description:>{label_width}}}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=transient) as bars:
+        progress.install(_RichReporter(bars))
+        try:
+            yield
+        finally:
+            progress.install(None)
 
 
 @contextmanager

@@ -72,11 +72,11 @@ __all__ = [
     "FeedJob",
     "FeedOutcome",
     "PageJob",
-    "extract_workers_for_run",
     "fetch_feed",
     "fetch_log",
     "fetch_page",
     "fetch_sitemap",
+    "fetching_run",
     "ingest",
     "open_warehouse",
     "politeness_overrides",
@@ -296,7 +296,7 @@ def fetch_sitemap(
     # siblings, so the newest sitemaps of the top index are read before deeper ones.
     queue: list[tuple[str, int, frozenset[str]]] = []
     if top.kind == "index":
-        more, loops = _children(top, result.body, top_url, 1, root, seen)
+        more, loops = _children(top, 1, root, seen)
         queue.extend(more)
         if loops:
             problems.append(("sitemap_loop", f"the index lists itself: {loops[0]}"))
@@ -317,7 +317,7 @@ def fetch_sitemap(
         elif parsed.kind == "index":
             path = above | {sitemap_key(url), sitemap_key(final)}
             seen.update(path)
-            more, loops = _children(parsed, child_result.body, final, depth + 1, path, seen)
+            more, loops = _children(parsed, depth + 1, path, seen)
             queue.extend(more)
             if loops and not error_class:
                 error_class, error = (
@@ -362,8 +362,6 @@ def fetch_sitemap(
 
 def _children(
     index: SitemapResult,
-    body: bytes,
-    url: str,
     depth: int,
     above: frozenset[str],
     seen: set[str],
@@ -378,7 +376,7 @@ def _children(
             loops.append(child)
         elif key not in seen:
             fresh.append(child)
-    chosen = choose_children(fresh, index_lastmods(body, url), MAX_CHILD_SITEMAPS)
+    chosen = choose_children(fresh, index_lastmods(index), MAX_CHILD_SITEMAPS)
     seen.update(sitemap_key(child) for child in chosen)
     return [(child, depth, above) for child in chosen], loops
 
@@ -625,8 +623,7 @@ def ingest(
         )
         policy = job_policy(job, settings)
         jobs.append(replace(job, conditional=not d.needs_unconditional(started, policy)))
-    open_run_client(run_id, settings, robots, extract_workers_for_run(settings))
-    try:
+    with fetching_run(db, run_id, settings, robots, counts):
         counts["feeds_total"] = len(jobs)
         progress.add_total("feeds", len(jobs))
         by_host: dict[str, list[FeedJob]] = defaultdict(list)
@@ -653,12 +650,6 @@ def ingest(
                 )
 
         _load_pages_as_done(db, run_id, page_futures, counts, settings)
-    except BaseException as exc:
-        _close_client(db, run_id)
-        with open_warehouse(db) as con:
-            load.fail_run(con, run_id, exc, counts)
-        raise
-    _close_client(db, run_id)
     with open_warehouse(db) as con:
         load.finish_run(con, run_id, datetime.now(UTC), "completed", counts)
         errors_by_class, per_source = run_report_data(con, run_id)
@@ -670,7 +661,7 @@ def ingest(
     return summary
 
 
-def extract_workers_for_run(settings: Settings) -> int:
+def _extract_workers(settings: Settings) -> int:
     """Extraction processes for this run: only when tasks run as threads of this process
     (process and Dask workers extract where they run, already in parallel)."""
     context = FlowRunContext.get()
@@ -709,6 +700,28 @@ def refresh_search(db: str) -> None:
     problem = refresh_in_child(db)
     if problem is not None:
         get_run_logger().warning("search index not refreshed: %s", problem)
+
+
+@contextmanager
+def fetching_run(
+    db: str,
+    run_id: str,
+    settings: Settings,
+    robots: list[RobotsRecord],
+    counts: dict[str, int],
+) -> Iterator[RunClient]:
+    """The run's HTTP client (and extraction workers) for the block. Afterwards what it learnt
+    about robots.txt is stored; a block that raised also marks the run failed, with its counts
+    so far, before the error goes on."""
+    client = open_run_client(run_id, settings, robots, _extract_workers(settings))
+    try:
+        yield client
+    except BaseException as exc:
+        _close_client(db, run_id)
+        with open_warehouse(db) as con:
+            load.fail_run(con, run_id, exc, counts)
+        raise
+    _close_client(db, run_id)
 
 
 def _close_client(db: str, run_id: str) -> None:

@@ -37,7 +37,7 @@ from lxml import etree
 
 from transforms.records import Image, Link, RemovedSpan
 
-__all__ = ["Precleaned", "clean_lines", "preclean"]
+__all__ = ["Precleaned", "clean_lines", "preclean", "remove_keeping_tail"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,7 +448,7 @@ def _link_text_share(
     return min(linked / text_length, 1.0)
 
 
-def _remove(element: Any) -> None:
+def remove_keeping_tail(element: Any) -> None:
     """Detach ``element`` but keep its tail text (the text after it belongs to the parent)."""
     parent = element.getparent()
     if parent is None:
@@ -567,7 +567,7 @@ class _Collector:
             self.add_links(element, links, link_texts)
         if text:
             self.removed.append(RemovedSpan(rule, text[:2000]))
-        _remove(element)
+        remove_keeping_tail(element)
 
 
 def _prose_chars(element: Any, text_length: int) -> int:

@@ -127,6 +127,7 @@ class SitemapResult:
     kind: str | None  # index | urlset | None
     urls: tuple[SitemapUrl, ...] = ()
     sitemaps: tuple[str, ...] = ()  # children of an index
+    sitemap_lastmods: tuple[datetime | None, ...] = ()  # their lastmod, in the same order
     is_news: bool = False
     error_class: str | None = None  # not_a_sitemap | unsafe_xml | too_large | parse_error
     error: str | None = None
@@ -342,6 +343,7 @@ def parse_sitemap(body: bytes, url: str) -> SitemapResult:
     error_class = error = None
     if kind == "sitemapindex":
         children: list[str] = []
+        lastmods: list[datetime | None] = []
         for node in root:
             if _local(node.tag) != "sitemap":
                 continue
@@ -351,8 +353,13 @@ def parse_sitemap(body: bytes, url: str) -> SitemapResult:
             child = _http_url(url, _child_text(node, "loc"))
             if child:
                 children.append(child)
+                lastmods.append(parse_datetime(_child_text(node, "lastmod")))
         return SitemapResult(
-            "index", sitemaps=tuple(children), error_class=error_class, error=error
+            "index",
+            sitemaps=tuple(children),
+            sitemap_lastmods=tuple(lastmods),
+            error_class=error_class,
+            error=error,
         )
     urls: list[SitemapUrl] = []
     is_news = False

@@ -27,7 +27,7 @@ import trafilatura
 from lxml.cssselect import CSSSelector, SelectorError
 from trafilatura.metadata import extract_metadata
 
-from transforms.clean import clean_lines, preclean
+from transforms.clean import clean_lines, preclean, remove_keeping_tail
 from transforms.decode import decode_document
 from transforms.metadata import (
     PageMetadata,
@@ -230,21 +230,6 @@ def _attached(element: Any, root: Any) -> bool:
     return top is root
 
 
-def _detach(element: Any) -> None:
-    """Remove ``element`` but keep its tail text (it belongs to the parent)."""
-    parent = element.getparent()
-    if parent is None:
-        return
-    tail = element.tail
-    if tail and tail.strip():
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(element)
-
-
 def _narrow(body: Any, keep: Any) -> str:
     """Leave only ``keep`` (a descendant of ``body``) in ``body``; return the visible text that
     was outside it, in document order as far as the path from ``keep`` up allows."""
@@ -289,7 +274,7 @@ def apply_source_hints(root: Any, hints: SourceHints) -> tuple[RemovedSpan, ...]
             if element.tag in _HINT_PROTECTED or not _attached(element, root):
                 continue
             text = _visible_text(element)
-            _detach(element)
+            remove_keeping_tail(element)
             if text:
                 removed.append(RemovedSpan("source.prune", text[:MAX_SPAN_CHARS]))
     if hints.body_selector:

@@ -10,16 +10,12 @@ window start are kept; undated URLs only when the caller says so (a source's fir
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from lxml import etree
-
-from transforms.discovery import MAX_SITEMAP_BYTES, SitemapResult, SitemapUrl
-from transforms.metadata import parse_datetime
+from transforms.discovery import SitemapResult, SitemapUrl
 from transforms.records import FeedEntry, ParsedFeed
-from transforms.urls import canonical_url, resolve
+from transforms.urls import canonical_url
 
 __all__ = [
     "MAX_CHILD_SITEMAPS",
@@ -42,8 +38,6 @@ MAX_SITEMAP_DEPTH = 2
 # 1,000 URLs; a plain urlset may hold 50,000 of a whole site).
 MAX_SITEMAP_ENTRIES = 2000
 
-_GZIP_MAGIC = b"\x1f\x8b"
-
 
 def sitemap_key(url: str) -> str:
     """The identity of a sitemap address, for loop detection."""
@@ -53,57 +47,14 @@ def sitemap_key(url: str) -> str:
         return url
 
 
-def _gunzip(body: bytes) -> bytes | None:
-    inflater = zlib.decompressobj(wbits=31)
-    try:
-        data = inflater.decompress(body, MAX_SITEMAP_BYTES + 1)
-    except zlib.error:
-        return None
-    return None if len(data) > MAX_SITEMAP_BYTES or inflater.unconsumed_tail else data
-
-
-def index_lastmods(body: bytes, url: str) -> dict[str, datetime]:
-    """``{child sitemap key: lastmod}`` of a sitemap index body that
-    :func:`~transforms.discovery.parse_sitemap` already accepted (so it is within the caps and
-    has no DTD); children without a readable lastmod are left out. Anything unexpected gives
-    an empty dict: the caller then goes by the order of the list."""
-    if body.startswith(_GZIP_MAGIC):
-        unpacked = _gunzip(body)
-        if unpacked is None:
-            return {}
-        body = unpacked
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
-    try:
-        root = etree.fromstring(body, parser)
-    except (etree.XMLSyntaxError, ValueError):
-        return {}
-    found: dict[str, datetime] = {}
-    for node in root:
-        if not isinstance(node.tag, str) or etree.QName(node.tag).localname != "sitemap":
-            continue
-        loc = lastmod = None
-        for child in node:
-            if not isinstance(child.tag, str):
-                continue
-            name = etree.QName(child.tag).localname
-            text = " ".join((child.text or "").split()) or None
-            if name == "loc":
-                loc = text
-            elif name == "lastmod":
-                lastmod = parse_datetime(text)
-        if loc and lastmod:
-            try:
-                found[sitemap_key(resolve(url, loc).split("#", 1)[0])] = lastmod
-            except ValueError:
-                continue
-    return found
+def index_lastmods(index: SitemapResult) -> dict[str, datetime]:
+    """``{child sitemap key: lastmod}`` of a parsed sitemap index; children without a
+    readable lastmod are left out (the caller then goes by the order of the list)."""
+    return {
+        sitemap_key(child): lastmod
+        for child, lastmod in zip(index.sitemaps, index.sitemap_lastmods, strict=True)
+        if lastmod is not None
+    }
 
 
 def choose_children(

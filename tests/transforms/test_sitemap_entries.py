@@ -84,7 +84,7 @@ def test_children_newest_lastmod_first_else_last_listed_first() -> None:
     assert choose_children([*children, children[0]], {}, 10)[-1] == children[0]
 
 
-def test_index_lastmods_read_from_plain_and_gzip_bodies() -> None:
+def test_index_lastmods_come_with_the_parsed_index_plain_or_gzip() -> None:
     body = (
         b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
         b"<sitemap><loc>/news.xml</loc><lastmod>2026-11-30T10:00:00Z</lastmod></sitemap>"
@@ -95,14 +95,13 @@ def test_index_lastmods_read_from_plain_and_gzip_bodies() -> None:
     for data in (body, gzip.compress(body)):
         parsed = parse_sitemap(data, "https://n.example/index.xml")
         assert parsed.kind == "index"
-        lastmods = index_lastmods(data, "https://n.example/index.xml")
+        lastmods = index_lastmods(parsed)
         assert lastmods == {
             "https://n.example/news.xml": datetime(2026, 11, 30, 10, 0, tzinfo=UTC),
             "https://n.example/old.xml": datetime(2025, 1, 1, tzinfo=UTC),
         }
         assert choose_children(parsed.sitemaps, lastmods, 1) == ["https://n.example/news.xml"]
-    assert index_lastmods(b"\x1f\x8bnot gzip", "https://n.example/") == {}
-    assert index_lastmods(b"<not xml", "https://n.example/") == {}
+    assert index_lastmods(parse_sitemap(b"<not xml", "https://n.example/")) == {}
 
 
 def test_kind_of_a_sitemap_source() -> None:
