@@ -68,6 +68,7 @@ from transforms.records import TRANSIENT_ERROR_CLASSES, FetchLog
 from transforms.urls import host_of
 from warehouse import load
 from warehouse.backfill import (
+    CHUNK_COUNTS,
     ChunkCounts,
     ChunkPlan,
     ChunkRow,
@@ -317,7 +318,7 @@ def backfill(
             outcome = future.result()
             chunk_row = next(c for c in todo if c.index == outcome.index)
             done = _load_chunk(db, run_id, job_id, chunk_row, outcome, settings, counts)
-            totals = _add(totals, done)
+            totals += done
             if outcome.next_offset is not None and outcome.error_class is None:
                 # The file goes on: its next batch, from the offset just committed.
                 job = replace(jobs[outcome.index], start_offset=outcome.next_offset)
@@ -339,14 +340,10 @@ def backfill(
         "chunks_run": len(todo),
         "chunks_failed": failed,
         "problems": plan.problems,
-        **{name: getattr(totals, name) for name in ChunkCounts.__dataclass_fields__},
+        **{name: getattr(totals, name) for name in CHUNK_COUNTS},
     }
     logger.info("backfill %s %s: %s", job_id, status, summary)
     return summary
-
-
-def _add(a: ChunkCounts, b: ChunkCounts) -> ChunkCounts:
-    return ChunkCounts(*(getattr(a, n) + getattr(b, n) for n in ChunkCounts.__dataclass_fields__))
 
 
 def _plan(
@@ -480,7 +477,6 @@ def _load_chunk(
     now = datetime.now(UTC)
     pages = outcome.pages
     fetches = fetches_frame([p.fetch for p in pages] + outcome.other_fetches)
-    frames = article_frames(pages, now)
     failures = sum(1 for p in pages if p.fetch.error_class) + sum(
         1 for f in outcome.other_fetches if f.error_class and f.kind == "page"
     )
@@ -495,7 +491,7 @@ def _load_chunk(
                 else p
                 for p in pages
             ]
-            frames = article_frames(pages, now)
+        frames = article_frames(pages, now)
         loaded = load.load_pages(con, run_id, fetches, frames, keep_existing=True)
         chunk_counts = ChunkCounts(
             urls_found=outcome.urls_found,

@@ -135,17 +135,9 @@ def _run(db: Path, params: dict[str, Any]) -> dict[str, Any]:
 
 def _print_summary(db: Path, summary: dict[str, Any]) -> None:
     table = Table(title=f"backfill {summary['job_id']}: {summary['status']}", show_header=False)
-    for key in (
-        "chunks",
-        "chunks_run",
-        "chunks_failed",
-        "urls_found",
-        "pages_fetched",
-        "articles_new",
-        "articles_known",
-        "articles_dropped",
-        "failures",
-    ):
+    from warehouse.backfill import CHUNK_COUNTS
+
+    for key in ("chunks", "chunks_run", "chunks_failed", *CHUNK_COUNTS):
         table.add_row(key.replace("_", " "), str(summary.get(key, 0)))
     console.print(table)
     for problem in summary.get("problems", []):

@@ -108,11 +108,11 @@ def listing_fetch(result: HttpResult, kind: str, via: str, client: RunClient) ->
 
 
 def get_listing(
-    client: RunClient, url: str, kind: str, via: str, outcome: ChunkOutcome, accept: str
+    client: RunClient, url: str, kind: str, via: str, fetches: list[FetchLog], accept: str
 ) -> HttpResult:
     """Fetch an archive listing; transient trouble fails the chunk (it is retried next run)."""
     result = client.fetcher.get(url, accept=accept, respect_robots=False)
-    outcome.other_fetches.append(listing_fetch(result, kind, via, client))
+    fetches.append(listing_fetch(result, kind, via, client))
     if result.error_class in TRANSIENT_ERROR_CLASSES:
         raise ChunkFailed(result.error_class or "", f"{url}: {result.error}")
     return result
@@ -234,7 +234,7 @@ def cdx_snapshots(
     url: str,
     since: datetime,
     until: datetime,
-    outcome: ChunkOutcome,
+    fetches: list[FetchLog],
     limit: int | None = None,
 ) -> list[Snapshot]:
     """Every capture of ``url`` in the window (resume keys followed)."""
@@ -244,7 +244,7 @@ def cdx_snapshots(
         query = wayback_cdx_query(
             settings.wayback_cdx_url, url, since, until, limit=limit, resume_key=resume_key
         )
-        result = get_listing(client, query, "index", "wayback", outcome, "application/json")
+        result = get_listing(client, query, "index", "wayback", fetches, "application/json")
         if result.error_class and result.status != 404:
             raise ChunkFailed(result.error_class or "archive_error", f"{query}: {result.error}")
         page = parse_wayback_cdx(result.body, result.status or 0, result.content_type)
@@ -287,11 +287,15 @@ def list_wayback_pages(
     assert window.since is not None and window.until is not None
     listing = SitemapListing()
     taken: set[str] = set()
-    outcome = ChunkOutcome(-1)
     for source in sources:
         try:
             snapshots = cdx_snapshots(
-                client, settings, source, window.since, window.until + CAPTURE_SLACK, outcome
+                client,
+                settings,
+                source,
+                window.since,
+                window.until + CAPTURE_SLACK,
+                listing.fetches,
             )
         except ChunkFailed as exc:
             raise BackfillError(
@@ -304,7 +308,7 @@ def list_wayback_pages(
             listing.sitemaps_read += 1
             capture_url = wayback_capture_url(settings.wayback_web_url, snapshot.timestamp, source)
             result = client.fetcher.get(capture_url, accept=FEED_ACCEPT, respect_robots=False)
-            outcome.other_fetches.append(
+            listing.fetches.append(
                 fetch_log(
                     result,
                     "feed",
@@ -323,5 +327,4 @@ def list_wayback_pages(
                 taken.add(key)
                 filed = target.published_at or snapshot.captured_at
                 listing.pages.append((target, filed if window.holds(filed) else None))
-    listing.fetches = outcome.other_fetches
     return listing

@@ -8,7 +8,7 @@ at its original URL, with the archive's capture time kept apart (``captured_at``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +29,9 @@ from flows.backfill_listing import (
 from flows.clients import RunClient
 from flows.http import HttpResult
 from flows.ingest import (
+    Extractor,
     PageJob,
+    extracted_page,
     fetch_log,
     fetch_page,
 )
@@ -47,11 +49,8 @@ from transforms.archives import cc_index_query as cc_query
 from transforms.archives import cc_range as range_header
 from transforms.extract import SourceHints, extract_article
 from transforms.frames import PageResult
-from transforms.records import Dropped, ExtractedArticle, FetchLog
+from transforms.records import FetchLog
 from transforms.urls import url_key
-
-# What extracts a page: the run client's (worker processes) or extract_article inline.
-Extractor = Callable[..., ExtractedArticle | Dropped]
 
 __all__ = [
     "ChunkJob",
@@ -100,41 +99,25 @@ def _archived_page(
     """Extract an archived response as the page at ``original_url`` (not the archive's);
     ``extract``: the run client's (worker processes) or inline."""
     key = url_key(original_url)
-    common: dict[str, Any] = {
-        "capture": capture,
-        "url_key": key,
-        "discovered_via": via,
-        "captured_at": captured_at,
-        "robots_decision": "archive",
-    }
-    if result.error_class:
-        return PageResult(fetch_log(result, "page", **common), None, key, None, publisher_id)
-    extracted = extract(
-        result.body if body is None else body,
+    return extracted_page(
+        result,
+        extract,
         original_url,
+        (key, None, publisher_id),
+        {
+            "capture": capture,
+            "url_key": key,
+            "discovered_via": via,
+            "captured_at": captured_at,
+            "robots_decision": "archive",
+        },
+        body=body,
         content_type=content_type or result.content_type,
         fetched_at=captured_at or result.requested_at,
         feed_published_at=feed_published_at,
         feed_title=feed_title,
         hints=hints,
     )
-    if isinstance(extracted, Dropped):
-        fetch = fetch_log(
-            result,
-            "page",
-            drop_reason=extracted.reason.value,
-            error=extracted.detail or None,
-            **common,
-        )
-        return PageResult(fetch, None, key, None, publisher_id)
-    fetch = fetch_log(
-        result,
-        "page",
-        charset=extracted.charset,
-        charset_source=extracted.charset_source,
-        **common,
-    )
-    return PageResult(fetch, extracted, key, None, publisher_id)
 
 
 def in_window(page: PageResult, window: Window) -> PageResult:
@@ -195,7 +178,13 @@ def _wayback_page(
     assert job.starts_at is not None and job.ends_at is not None
     since = target.published_at or job.starts_at
     captures = cdx_snapshots(
-        client, settings, target.url, since, job.ends_at + CAPTURE_SLACK, outcome, limit=1
+        client,
+        settings,
+        target.url,
+        since,
+        job.ends_at + CAPTURE_SLACK,
+        outcome.other_fetches,
+        limit=1,
     )
     if not captures:
         return take_live_pages(client, job, [target], "wayback")[0]
@@ -223,7 +212,9 @@ def commoncrawl_chunk(client: RunClient, job: ChunkJob, settings: Settings) -> C
     for crawl in crawls_for_window(job.crawls, job.starts_at, job.ends_at):
         for page_number in range(MAX_INDEX_PAGES):
             query = cc_query(crawl.cdx_api, job.site, job.starts_at, job.ends_at, page=page_number)
-            result = get_listing(client, query, "index", "commoncrawl", outcome, "*/*")
+            result = get_listing(
+                client, query, "index", "commoncrawl", outcome.other_fetches, "*/*"
+            )
             page = parse_cc_index(result.body, result.status or 0)
             if page.error_class:
                 raise ChunkFailed(page.error_class, f"{query}: {page.error}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 import zlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -69,9 +69,11 @@ from warehouse.dedup import dedup_pending
 from warehouse.migrate import migrate
 
 __all__ = [
+    "Extractor",
     "FeedJob",
     "FeedOutcome",
     "PageJob",
+    "extracted_page",
     "fetch_feed",
     "fetch_log",
     "fetch_page",
@@ -183,17 +185,24 @@ def _robots_decision(result: HttpResult) -> str:
     return "allowed"
 
 
+def _conditional_get(client: RunClient, job: FeedJob, accept: str) -> HttpResult:
+    """A feed or sitemap source's fetch: validators echoed unless this is the occasional
+    unconditional one; whatever robots.txt says (the publisher lists them for readers and
+    crawlers)."""
+    return client.fetcher.get(
+        job.url,
+        etag=job.etag if job.conditional else None,
+        last_modified=job.last_modified if job.conditional else None,
+        accept=accept,
+        respect_robots=False,
+    )
+
+
 def fetch_feed(client: RunClient, job: FeedJob, policy: PollPolicy) -> FeedOutcome:
     """Fetch, capture and parse one feed and decide when to look again; every outcome is a
     value. Feeds are fetched whatever robots.txt says: the publisher lists them for readers.
     """
-    result = client.fetcher.get(
-        job.url,
-        etag=job.etag if job.conditional else None,
-        last_modified=job.last_modified if job.conditional else None,
-        accept=FEED_ACCEPT,
-        respect_robots=False,
-    )
+    result = _conditional_get(client, job, FEED_ACCEPT)
     capture = client.capture(result, "feed")
     parsed = None
     overrides: dict[str, Any] = {"feed_id": job.feed_id}
@@ -263,13 +272,7 @@ def fetch_sitemap(
     says: the publisher lists them for crawlers.
     """
     now = now or datetime.now(UTC)
-    result = client.fetcher.get(
-        job.url,
-        etag=job.etag if job.conditional else None,
-        last_modified=job.last_modified if job.conditional else None,
-        accept=SITEMAP_ACCEPT,
-        respect_robots=False,
-    )
+    result = _conditional_get(client, job, SITEMAP_ACCEPT)
     capture = client.capture(result, "sitemap")
     common: dict[str, Any] = {"feed_id": job.feed_id}
     if result.error_class or result.not_modified:
@@ -427,45 +430,74 @@ def job_policy(job: FeedJob, settings: Settings) -> PollPolicy:
     return PollPolicy(interval_s=job.poll_interval_s or settings.poll_interval_s)
 
 
-def fetch_page(client: RunClient, job: PageJob) -> PageResult:
-    result = client.fetcher.get(job.url, accept=PAGE_ACCEPT)
-    capture = client.capture(result, "page")
-    common: dict[str, Any] = {
-        "capture": capture,
-        "feed_id": job.feed_id,
-        "url_key": job.url_key,
-        "robots_decision": _robots_decision(result),
-        "discovered_via": job.discovered_via,
-    }
+# What extracts a page: the run client's (worker processes), or extract_article inline.
+Extractor = Callable[..., ExtractedArticle | Dropped]
+
+
+def extracted_page(
+    result: HttpResult,
+    extract: Extractor,
+    page_url: str,
+    page: tuple[str, int | None, int | None],
+    fetch_fields: dict[str, Any],
+    *,
+    body: bytes | None = None,
+    raw: bytes | None = None,
+    **options: Any,
+) -> PageResult:
+    """The fetch row and, when one is kept, the article of a page response: a failed fetch, a
+    page dropped with its reason, or an article. ``page`` is (url_key, feed_id,
+    publisher_id); ``fetch_fields`` go on the fetch row; ``body`` replaces ``result.body``
+    (an archived record's payload); ``options`` go to ``extract``."""
+    key, feed_id, publisher_id = page
     if result.error_class:
-        fetch = fetch_log(result, "page", **common)
-        return PageResult(fetch, None, job.url_key, job.feed_id, job.publisher_id)
-    extracted = client.extract(
-        result.body,
-        result.final_url or job.url,
-        content_type=result.content_type,
-        fetched_at=result.requested_at,
-        feed_published_at=job.feed_published_at,
-        feed_title=job.feed_title,
-        hints=job.hints,
-    )
-    # `newsdesk reextract` reads the WARC capture; only when writing it failed is the body kept
-    # in the warehouse instead (compressed).
-    raw = zlib.compress(result.body, 6) if result.body and capture is None else None
+        fetch = fetch_log(result, "page", **fetch_fields)
+        return PageResult(fetch, None, key, feed_id, publisher_id)
+    extracted = extract(result.body if body is None else body, page_url, **options)
     if isinstance(extracted, Dropped):
         fetch = fetch_log(
             result,
             "page",
             drop_reason=extracted.reason.value,
             error=extracted.detail or None,
-            **common,
+            **fetch_fields,
         )
-        return PageResult(fetch, None, job.url_key, job.feed_id, job.publisher_id, raw)
-    article: ExtractedArticle = extracted
+        return PageResult(fetch, None, key, feed_id, publisher_id, raw)
     fetch = fetch_log(
-        result, "page", charset=article.charset, charset_source=article.charset_source, **common
+        result,
+        "page",
+        charset=extracted.charset,
+        charset_source=extracted.charset_source,
+        **fetch_fields,
     )
-    return PageResult(fetch, article, job.url_key, job.feed_id, job.publisher_id, raw)
+    return PageResult(fetch, extracted, key, feed_id, publisher_id, raw)
+
+
+def fetch_page(client: RunClient, job: PageJob) -> PageResult:
+    result = client.fetcher.get(job.url, accept=PAGE_ACCEPT)
+    capture = client.capture(result, "page")
+    # `newsdesk reextract` reads the WARC capture; only when writing it failed is the body kept
+    # in the warehouse instead (compressed).
+    keep_raw = not result.error_class and result.body and capture is None
+    return extracted_page(
+        result,
+        client.extract,
+        result.final_url or job.url,
+        (job.url_key, job.feed_id, job.publisher_id),
+        {
+            "capture": capture,
+            "feed_id": job.feed_id,
+            "url_key": job.url_key,
+            "robots_decision": _robots_decision(result),
+            "discovered_via": job.discovered_via,
+        },
+        raw=zlib.compress(result.body, 6) if keep_raw else None,
+        content_type=result.content_type,
+        fetched_at=result.requested_at,
+        feed_published_at=job.feed_published_at,
+        feed_title=job.feed_title,
+        hints=job.hints,
+    )
 
 
 @task(name="fetch-pages", task_run_name="fetch-pages-{host}", cache_policy=NO_CACHE)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from transforms.urls import registrable_domain
 from warehouse.load import transaction
 
 __all__ = [
+    "CHUNK_COUNTS",
     "ChunkCounts",
     "ChunkPlan",
     "ChunkRow",
@@ -58,12 +59,21 @@ class ChunkRow:
 
 @dataclass(frozen=True, slots=True)
 class ChunkCounts:
+    """What a chunk (or a batch of one) did; each field is a column of backfill_chunks."""
+
     urls_found: int = 0
     pages_fetched: int = 0
     articles_new: int = 0
     articles_known: int = 0
     articles_dropped: int = 0
     failures: int = 0
+
+    def __add__(self, other: ChunkCounts) -> ChunkCounts:
+        return ChunkCounts(*(getattr(self, n) + getattr(other, n) for n in CHUNK_COUNTS))
+
+
+# The counters, in order: ChunkCounts' fields and backfill_chunks' columns.
+CHUNK_COUNTS: tuple[str, ...] = tuple(f.name for f in fields(ChunkCounts))
 
 
 def job_id_for(
@@ -157,16 +167,6 @@ def job_chunks(con: duckdb.DuckDBPyConnection, job_id: str) -> list[ChunkRow]:
     return [ChunkRow(*row) for row in rows]
 
 
-_COUNT_COLUMNS = (
-    "urls_found",
-    "pages_fetched",
-    "articles_new",
-    "articles_known",
-    "articles_dropped",
-    "failures",
-)
-
-
 def finish_chunk(
     con: duckdb.DuckDBPyConnection,
     job_id: str,
@@ -181,12 +181,12 @@ def finish_chunk(
         con.execute(
             f"""
             update backfill_chunks set status = 'done', attempts = attempts + 1,
-                {", ".join(f"{c} = {c} + ?" for c in _COUNT_COLUMNS)},
+                {", ".join(f"{c} = {c} + ?" for c in CHUNK_COUNTS)},
                 error_class = null, error = null, run_id = ?, finished_at = ?,
                 resume_offset = null
             where job_id = ? and chunk_index = ? and status <> 'done'
             """,
-            [*(getattr(counts, c) for c in _COUNT_COLUMNS), run_id, now, job_id, index],
+            [*(getattr(counts, c) for c in CHUNK_COUNTS), run_id, now, job_id, index],
         )
 
 
@@ -205,12 +205,12 @@ def record_progress(
         con.execute(
             f"""
             update backfill_chunks set
-                {", ".join(f"{c} = {c} + ?" for c in _COUNT_COLUMNS)},
+                {", ".join(f"{c} = {c} + ?" for c in CHUNK_COUNTS)},
                 resume_offset = ?, run_id = ?, finished_at = ?
             where job_id = ? and chunk_index = ? and status <> 'done'
             """,
             [
-                *(getattr(counts, c) for c in _COUNT_COLUMNS),
+                *(getattr(counts, c) for c in CHUNK_COUNTS),
                 resume_offset,
                 run_id,
                 now,
