@@ -14,12 +14,21 @@ Rule ids (``removed_spans.rule``):
 ``dom.caption``        caption / credit / copyright elements outside figures
 ``dom.related``        read-more, related, teaser, "more on this", most-read boxes
 ``dom.label``          a short "Read more:"-style label and the link(s) it introduces
-``dom.link_list``      a list of headline links with no prose (related-article list)
+``dom.link_list``      a list of headline links with no prose (related-article list): items that
+                       are all link, a short label and a link, or teaser cards (a linked heading
+                       and its summary)
 ``dom.promo``          newsletter, share, follow, ad-label, cookie and consent blocks
 ``line.credit``        a photo-credit line ("Foto: …", "© dpa", "STR/AFP via Getty Images")
 ``line.caption``       a line equal to a known caption, or a caption ending in a credit
 ``line.read_more``     a read-more / related label line ("READ MORE: …", "Lesen Sie auch: …")
 ``line.agency``        an agency tag line ("mit dpa", "(AFP)", "Quelle: ntv.de")
+``line.title``         the headline again: a line equal to the title, or one of the first two
+                       lines made mostly of the words of the title, ``<title>``, ``og:title`` or
+                       ``<h1>`` (a kicker and the headline, the headline in another wording)
+``line.end_note``      the last lines when they are notes, not story: "… contributed to this
+                       report", contact and e-mail lines, newsletter / subscribe / donate /
+                       follow-us appeals, a closing note naming the author
+``line.tags``          a tag or filing line ("Filed under: …", "Tags: …", "Schlagwörter: …")
 =====================  =========================================================================
 """
 
@@ -27,6 +36,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -194,8 +204,9 @@ RELATED_PHRASES = (
 PROMO_PHRASES = (("sign", "up"), ("follow", "us"), ("share", "this"), ("ad", "label"))
 
 _LABELS = (
-    r"read more|read also|also read|more on this( story| topic)?|related( stories| articles"
-    r"| content| coverage| news)?|see also|more from|more stories|more news|more:|more :"
+    r"read more|read also|also read|read next|see more|more on this( story| topic)?"
+    r"|related( stories| articles| content| coverage| news)?|see also|more from|more stories"
+    r"|more news|more:|more :"
     r"|recommended|you may also like|don'?t miss|watch:|listen:"
     r"|lesen sie (auch|mehr|hier)|mehr zum thema|mehr dazu|auch interessant|weiterlesen"
     r"|lies auch|zum thema|das könnte sie auch interessieren|empfehlungen"
@@ -985,9 +996,35 @@ def _link_list(element: Any, link_texts: dict[Any, str] | None = None) -> bool:
     linked = 0
     for li in items:
         li_text = _text(li)
-        if li_text and _link_text_share(li, len(li_text), link_texts) >= LINK_ITEM_SHARE:
+        if li_text and _link_item(li, li_text, link_texts):
             linked += 1
     return linked >= LINK_LIST_SHARE * len(items)
+
+
+# A list item that is a label and a headline link ("Warnung: <a>…</a>") has at most this many
+# characters outside its link.
+LINK_ITEM_LABEL = 40
+_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+
+
+def _link_item(li: Any, li_text: str, link_texts: dict[Any, str] | None = None) -> bool:
+    """A list item that points elsewhere: all link text; or a short label and a link
+    ("Neue Allianz? <a>Europäer reagieren …</a>"); or a teaser card, whose heading is a link
+    and whose other text is the teaser's summary."""
+    share = _link_text_share(li, len(li_text), link_texts)
+    if share >= LINK_ITEM_SHARE:
+        return True
+    if share >= 0.5 and len(li_text) * (1.0 - share) <= LINK_ITEM_LABEL:
+        return True
+    for heading in li.iter(*_HEADINGS):
+        if next(iter(heading.iter("a")), None) is not None:
+            return True
+        for ancestor in heading.iterancestors():  # <li><a><h3>…</h3></a>
+            if ancestor is li:
+                break
+            if ancestor.tag == "a":
+                return True
+    return False
 
 
 # Links inside paragraphs, each once, in document order: what a loop over root.iter("p") and
@@ -1034,6 +1071,20 @@ BYLINE = re.compile(
     r"[\w'’.-]+(\s+[\w'’.-]+){0,5}(\s*(,|and|und|et|y|e|og|&)\s*[\w'’.-]+(\s+[\w'’.-]+){0,4})*$",
     re.I,
 )
+# A time and a date without words around them: "5:45 AM PST 11/19/2019 by",
+# "November 19, 2019 / 12:21 AM / Updated 14 hours ago", "Updated at 1:23 p.m.".
+TIME_DATE_LINE = re.compile(
+    r"^\W*(\d{1,2}:\d{2}\s*[ap]\.?m\.?\b.{0,30}\d{1,2}/\d{1,2}/\d{2,4}\W*(by)?\W*$"
+    r"|.{0,30}\d{4}\s*/\s*\d{1,2}:\d{2}\s*[ap]\.?m\.?\b.{0,40}$"
+    r"|(updated|published|posted) at \d{1,2}[:.]\d{2}\s*([ap]\.?m\.?)?\W*$)",
+    re.I,
+)
+# A tag or filing line: "Filed under: Politics | Europe", "Tags: …", "Schlagwörter: …".
+TAG_LINE = re.compile(
+    r"^\W{0,3}(filed under|tags?|tagged( with)?|topics|schlagw(ö|o)rte?r?|mots[- ]clés"
+    r"|etiquetas|argomenti|emneord|taggar)\s*:",
+    re.I,
+)
 URL_LINE = re.compile(r"^(https?://|www\.)\S+$", re.I)
 UI_LINE = re.compile(
     r"^\W*(share|share this|share on \w+|tweet|email|print|print article|order reprints|text size"
@@ -1043,7 +1094,9 @@ UI_LINE = re.compile(
     r"|an error has occurred.*|close|menu|search|home|skip to (main )?content|back to top"
     r"|teilen|artikel teilen|drucken|kommentare|partager|imprimer|compartir|condividi|by"
     r"|listen to (this )?article|audio|video|watch|play|min read|\d+ min(\.|ute)? read"
-    r"|lesezeit:? \d+ min\.?|\d+:\d+ min\.?.*)\W*$",
+    r"|lesezeit:? \d+ min\.?|\d+:\d+ min\.?.*"
+    r"|(reading time|tempo de leitura|tiempo de lectura|temps de lecture|tempo di lettura"
+    r"|leestijd|czas czytania):? \d+ \w+\.?)\W*$",
     re.I,
 )
 _MENU_RUN = 4
@@ -1101,12 +1154,15 @@ def clean_lines(
     known: Iterable[str] = (),
     title: str | None = None,
     authors: Iterable[str] = (),
+    headlines: Iterable[str] = (),
 ) -> tuple[str, tuple[RemovedSpan, ...]]:
     """Drop credit, caption, read-more, agency-tag, byline, date, UI and menu lines that
-    survived extraction.
+    survived extraction, the headline at the top and the end notes at the bottom.
 
     ``known`` are caption and credit strings collected from the page: a line equal to one of
-    them is a leaked caption. A line repeating the ``title`` is not article text.
+    them is a leaked caption. A line repeating the ``title`` is not article text, and neither
+    is a first line made of the words of the title or of the page's other ``headlines`` (its
+    ``<h1>`` and ``<title>``): a headline with a kicker, or the headline in another wording.
     """
     known_norm = {_norm(k) for k in known if k and len(k) >= 8}
     title_norm = _norm(title) if title else None
@@ -1118,6 +1174,8 @@ def clean_lines(
         else _line_rule(line, known_norm, title_norm)
         for line in lines
     ]
+    _mark_headline(lines, rules, [title or "", *headlines])
+    _mark_end_notes(lines, rules, [a for a in author_norm if len(a.split()) >= 2])
     # Runs of very short lines are navigation menus or tag clouds, not prose.
     start = 0
     while start < len(lines):
@@ -1135,6 +1193,98 @@ def clean_lines(
     return "\n".join(kept), removed
 
 
+# A first line is the headline again when this share of its words are headline words.
+HEADLINE_SHARE = 0.6
+_HEADLINE_LINES = 2
+_HEADLINE_MAX_CHARS = 200
+_WORDS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+")
+
+
+def _words(text: str) -> list[str]:
+    # A soft hyphen (U+00AD) splits a word only where a line may break.
+    return _WORDS.findall(unicodedata.normalize("NFKC", text).replace("\u00ad", "").casefold())
+
+
+def _mark_headline(lines: list[str], rules: list[str | None], headlines: list[str]) -> None:
+    """Mark the first lines (at most two, each short) that are made of headline words.
+
+    A headline comes back above the story in many shapes: with a kicker ("Umbau des Weissen
+    Hauses Trump plant …"), in the visible wording while the metadata has the SEO one, with
+    the site's name. Body text shares some words with its headline, never almost all of them.
+    """
+    vocabulary = {word for headline in headlines for word in _words(headline)}
+    if not vocabulary:
+        return
+    checked = 0
+    for index, line in enumerate(lines):
+        if checked == _HEADLINE_LINES or index == len(lines) - 1:
+            return
+        if rules[index] is not None:
+            continue  # already gone (a dateline, a byline): look at the next line
+        checked += 1
+        words = _words(line)
+        if (
+            not words
+            or len(line) > _HEADLINE_MAX_CHARS
+            or sum(word in vocabulary for word in words) < HEADLINE_SHARE * len(words)
+        ):
+            return
+        rules[index] = "line.title"
+
+
+# End notes: who contributed or reported, how to reach the author, newsletter, subscription,
+# donation and follow-us appeals. Only at the very end of the text (prose can say these
+# words), each line short, a few lines at most.
+_END_NOTE_LINES = 4
+_END_NOTE_MAX_CHARS = 300
+END_NOTE = re.compile(
+    r"^\W*([\w.'’-]+\s+){1,20}(contributed|contributing)\s+(to\s+)?(this\s+)?"
+    r"(report|reporting|story|article)"
+    r"|^\W*(with|additional)\s+(files|reporting|reports?|writing)\s+(from|by)\b"
+    r"|^\W*(mit|avec|with|con)\s+(agenturmaterial|material von|agences|agencies)\b"
+    r"|^\W*((e-?mail|write to|reach|contact|follow)\b.{0,80}"
+    r"(@|twitter|facebook|instagram|linkedin|x\.com)|(twitter|x)\.com/\w+\W*$)"
+    r"|newsletter|\bsubscribe\b|abonnier|whatsapp|\bdonat(e|ion)"
+    r"|unterstütze?n? sie|support (independent|our) journalism"
+    r"|\bfollow us\b|folgen sie uns|suivez-nous|síguenos|seguici|siga-nos|volg ons"
+    r"|^\W*end of (the )?article\W*$|fehler gefunden|^\W*explore further\W*$"
+    r"|\bjoin\b.{0,40}\bconversations?\b|\bmore to follow\b|\bthis is a breaking( news)? story",
+    re.I,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_EMAIL_LINE_MAX_CHARS = 120
+
+
+# An end note about the author names them near its start: "Jane Roe is our correspondent in …".
+_AUTHOR_NOTE_START = 80
+
+
+def _end_note(line: str, authors: list[str]) -> bool:
+    if len(line) > _END_NOTE_MAX_CHARS:
+        return False
+    if authors:
+        start = _norm(line[:_AUTHOR_NOTE_START])
+        if any(author in start for author in authors):
+            return True
+    return bool(
+        END_NOTE.search(line) or (len(line) <= _EMAIL_LINE_MAX_CHARS and _EMAIL.search(line))
+    )
+
+
+def _mark_end_notes(lines: list[str], rules: list[str | None], authors: list[str]) -> None:
+    """Mark the end notes at the bottom of the text, from the last line up to the first line
+    that is not one (lines other rules removed are passed over). ``authors`` are the page's
+    author names of two words or more, normalised."""
+    marked = 0
+    for index in range(len(lines) - 1, 0, -1):
+        if rules[index] is not None:
+            continue
+        if marked == _END_NOTE_LINES or not _end_note(lines[index], authors):
+            return
+        rules[index] = "line.end_note"
+        marked += 1
+
+
 def _line_rule(line: str, known: set[str], title: str | None = None) -> str | None:
     stripped = line.strip()
     if not stripped:
@@ -1145,8 +1295,12 @@ def _line_rule(line: str, known: set[str], title: str | None = None) -> str | No
         return "line.caption"
     if title and (norm == title or _norm(stripped.lstrip("-–•*| ")) == title):
         return "line.title"
-    if length <= 80 and (DATELINE.match(stripped) or URL_LINE.match(stripped)):
+    if length <= 80 and (
+        DATELINE.match(stripped) or URL_LINE.match(stripped) or TIME_DATE_LINE.match(stripped)
+    ):
         return "line.dateline"
+    if length <= 200 and TAG_LINE.match(stripped):
+        return "line.tags"
     if length <= 60 and UI_LINE.match(stripped):
         return "line.ui"
     if length <= 80 and BYLINE.match(stripped) and _names_only(stripped):

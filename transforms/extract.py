@@ -16,6 +16,7 @@ wrong) act before the generic rules and are reported like them in ``removed``:
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import trafilatura
+from lxml import etree
 from lxml.cssselect import CSSSelector, SelectorError
 from trafilatura.metadata import extract_metadata
 
@@ -126,6 +128,21 @@ def _error_page(tree: Any, meta: PageMetadata) -> str | None:
     if title and _ERROR_TITLE.search(title) and not meta.has_article_jsonld:
         return f"error page (title {title[:80]!r})"
     return None
+
+
+MAX_H1 = 3
+_HEAD_TITLES = etree.XPath(
+    "/html/head/title//text() | /html/head/meta[@property='og:title' or @name='twitter:title']"
+    "/@content"
+)
+
+
+def _headlines(tree: Any) -> list[str]:
+    """The page's headline in its other wordings: ``<title>``, ``og:title`` / ``twitter:title``
+    and the first ``<h1>`` texts (the headline as the page shows it)."""
+    found = [str(text) for text in _HEAD_TITLES(tree)]
+    found += [" ".join(e.itertext()) for e in itertools.islice(tree.iter("h1"), MAX_H1)]
+    return [text for text in (" ".join(f.split()) for f in found) if text]
 
 
 def _headline_links(tree: Any) -> int:
@@ -352,6 +369,7 @@ def extract_article(
         return Dropped(DropReason.NO_ARTICLE, error_page)
     hinted = apply_source_hints(tree, hints) if hints and hints.changes_markup else ()
     headline_links = _headline_links(tree)
+    headlines = _headlines(tree)
     cleaned = preclean(tree, url or meta.canonical_url)
     params: dict[str, Any] = {"extensive_search": False, "original_date": True}
     if fetched_at is not None:
@@ -376,7 +394,7 @@ def extract_article(
     fallback = _FallbackMetadata(tree, url, params, doc if url is None else None)
     title = meta.title or fallback.title() or feed_title
     known = [s for image in cleaned.images for s in (image.caption, image.credit) if s]
-    body, line_removals = clean_lines(tidy_text(doc.text), known, title, meta.authors)
+    body, line_removals = clean_lines(tidy_text(doc.text), known, title, meta.authors, headlines)
     body = tidy_text(body)
     section_front = _section_front(meta, headline_links, body)
     if section_front:

@@ -180,3 +180,129 @@ def test_newsletter_share_cookie_and_ad_blocks_are_removed() -> None:
     result = preclean(tree)
     assert {r.rule for r in result.removed} == {"dom.promo"}
     assert lxml_html.tostring(tree, encoding="unicode").count("<div") == 0
+
+
+# --- teaser lists, the headline at the top, end notes, tag / time / reading-time lines ------
+
+
+def test_teaser_cards_and_label_link_items_are_link_lists() -> None:
+    tree = _tree(
+        "<article><p>Story text that stays in place for the reader to enjoy.</p>"
+        "<ul><li><h3><a href='/a'>Ferry service resumes</a></h3>"
+        "<p>The harbor line runs again after two weeks of repairs to the landing.</p></li>"
+        "<li><a href='/b'><h3>Budget vote delayed</h3></a>"
+        "<p>Councillors want more time to read the figures before they decide.</p></li></ul>"
+        "<ol><li><strong>Warning: </strong><a href='/c'>Nursing homes face closures</a></li>"
+        "<li><strong>Schools: </strong><a href='/d'>New rules for phones in class</a></li></ol>"
+        "</article>"
+    )
+    result = preclean(tree, "https://news.example/story.html")
+    assert {link.url for link in result.links if link.kind == "related"} == {
+        f"https://news.example/{x}" for x in "abcd"
+    }
+    assert [span.rule for span in result.removed] == ["dom.link_list", "dom.link_list"]
+    remaining = lxml_html.tostring(tree, encoding="unicode")
+    assert "Story text that stays" in remaining and "harbor line" not in remaining
+
+
+def test_a_list_of_sentences_with_a_link_in_them_is_kept() -> None:
+    tree = _tree(
+        "<ul><li>The council approved the plan, as the <a href='/m'>minutes</a> show in "
+        "detail, after a long debate on Monday.</li>"
+        "<li>The port authority will publish its own figures in the spring.</li>"
+        "<li>Critics say the <a href='/c'>cost estimate</a> leaves out the dredging work "
+        "that the harbor needs.</li></ul>"
+    )
+    assert preclean(tree).removed == ()
+
+
+def test_the_headline_again_at_the_top_in_other_wordings() -> None:
+    lead = "The harbor will get a new ferry landing, the council decided on Monday night."
+    lines = [
+        "Harbor plans Council approves ferry landing",  # a kicker and the headline
+        "Ferry landing approved after long debate",  # the headline as the page shows it
+        lead,
+        PROSE[0],
+    ]
+    text, removed = clean_lines(
+        "\n".join(lines),
+        title="Council approves ferry landing",
+        headlines=["Ferry landing approved after long debate | The Harbor Times"],
+    )
+    assert text == "\n".join([lead, PROSE[0]])
+    assert [r.rule for r in removed] == ["line.title", "line.title"]
+
+
+def test_a_lead_sharing_words_with_the_headline_is_kept() -> None:
+    lead = "The council approves a ferry landing for the harbor, and the port pays half."
+    text, removed = clean_lines("\n".join([lead, PROSE[0]]), title="Council approves ferry landing")
+    assert text == "\n".join([lead, PROSE[0]])
+    assert removed == ()
+
+
+def test_only_line_is_never_taken_for_the_headline() -> None:
+    text, _ = clean_lines("Council approves ferry landing plan", title="Council approves ferry")
+    assert text == "Council approves ferry landing plan"
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Associated Press writer Jane Roe in Paris contributed to this report.",
+        "With files from The Canadian Press",
+        "Mit Agenturmaterial.",
+        "• Email: jroe@news.example",
+        "Write to Jane Roe at jane.roe@news.example",
+        "Follow him on Twitter @janeroe.",
+        "For the latest news, sign up for our free newsletter.",
+        "Abonniere den Whatsapp-Kanal und bleib auf dem Laufenden.",
+        "End of Article",
+        "Fehler gefunden? Jetzt melden.",
+        "This is a breaking news story - more to follow",
+    ],
+)
+def test_end_notes_are_removed_at_the_end(note: str) -> None:
+    text, removed = clean_lines("\n".join([PROSE[0], PROSE[1], note]))
+    assert text == "\n".join([PROSE[0], PROSE[1]])
+    assert [r.rule for r in removed] == ["line.end_note"]
+
+
+def test_end_note_words_in_the_body_or_in_long_prose_are_kept() -> None:
+    middle = "Readers can subscribe to the council's newsletter to follow the debate."
+    last = (
+        "The new ferries launch tomorrow in 14 ports, including Dover, Calais, Rotterdam and "
+        "Hamburg, and their operator said that monthly subscription tickets, student fares and "
+        "group discounts would follow early next year, once the timetable is confirmed by the "
+        "harbor authority and the regional transport board has approved the new prices for all."
+    )
+    text, removed = clean_lines("\n".join([PROSE[0], middle, PROSE[1], last]))
+    assert text == "\n".join([PROSE[0], middle, PROSE[1], last])
+    assert removed == ()
+
+
+def test_a_closing_note_about_the_author_is_an_end_note() -> None:
+    bio = "Jane Roe is our correspondent for regional politics. Her articles are here."
+    text, removed = clean_lines("\n".join([PROSE[0], PROSE[1], bio]), authors=["Jane Roe"])
+    assert text == "\n".join([PROSE[0], PROSE[1]])
+    assert [r.rule for r in removed] == ["line.end_note"]
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("Filed under: Politics | Harbor", "line.tags"),
+        ("Tags: ferry, council, budget", "line.tags"),
+        ("Schlagwörter: Hafen, Stadtrat", "line.tags"),
+        ("Tempo de leitura: 2 minutos", "line.ui"),
+        ("Reading time: 4 minutes", "line.ui"),
+        ("5:45 AM PST 11/19/2019 by", "line.dateline"),
+        ("November 19, 2019 / 12:21 AM / Updated 14 hours ago", "line.dateline"),
+        ("Updated at 1:23 p.m.", "line.dateline"),
+        ("READ NEXT: Storm floods Water Street", "line.read_more"),
+        ("SEE MORE: The week in pictures", "line.read_more"),
+    ],
+)
+def test_tag_reading_time_and_time_date_lines(line: str, rule: str) -> None:
+    text, removed = clean_lines("\n".join([PROSE[0], line, PROSE[1]]))
+    assert text == "\n".join([PROSE[0], PROSE[1]])
+    assert [r.rule for r in removed] == [rule]
