@@ -254,7 +254,7 @@ def backfill(
         settings = settings.model_copy(update={"host_politeness": overrides_now})
     run_id = str(flow_run.id or uuid.uuid4())
     started = datetime.now(UTC)
-    with open_warehouse(db) as con:
+    with open_warehouse(db, settings.ducklake_data_path) as con:
         migrate(con)
         load.start_run(con, run_id, "backfill", started)
         publisher_id = None

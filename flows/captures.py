@@ -127,8 +127,16 @@ class Capture:
 
 
 def captures_root(db: str | Path, captures_dir: Path | None = None) -> Path:
-    """Where captures live: ``captures_dir`` when set, else ``captures/`` beside the warehouse."""
-    return Path(captures_dir) if captures_dir is not None else Path(db).parent / "captures"
+    """Where captures live: ``captures_dir`` when set, else ``captures/`` beside the warehouse
+    file. A DuckLake has no folder beside it: there ``captures_dir`` must be given."""
+    if captures_dir is not None:
+        return Path(captures_dir)
+    if str(db).startswith("ducklake:"):
+        raise ValueError(
+            "a DuckLake warehouse keeps no captures beside it: set NEWSDESK_CAPTURES_DIR "
+            "(a path every worker can reach, so `newsdesk capture` and reextract read them all)"
+        )
+    return Path(db).parent / "captures"
 
 
 def _field(value: str) -> str:

@@ -86,8 +86,10 @@ def _preflight(db: Path, sources_file: str | None) -> None:
             load_sources(Path(sources_file))
         except SourcesError as exc:
             raise fail(str(exc)) from exc
+    from flows.settings import Settings
+
     try:
-        con = connect(db, wait_seconds=30)
+        con = connect(db, wait_seconds=30, data_path=Settings().ducklake_data_path)
         try:
             migrate(con)
         finally:
@@ -168,7 +170,7 @@ def demo(
     from warehouse.db import WarehouseError, connect
 
     edition = 1
-    if db.exists():
+    if db.exists() or str(db).startswith("ducklake:"):
         try:
             con = connect(db, read_only=True, wait_seconds=30)
             try:
@@ -289,7 +291,7 @@ def reextract(
     from flows.reextract import reextract as reextract_flow
     from warehouse.db import WarehouseError, connect
 
-    if not db.exists():
+    if not db.exists() and not str(db).startswith("ducklake:"):
         raise fail(f"no warehouse at {db}")
     try:
         connect(db, wait_seconds=30).close()
@@ -511,7 +513,23 @@ register_backfill_commands(app)
 
 
 def main() -> None:
+    _warehouse_from_settings()
     app()
+
+
+def _warehouse_from_settings() -> None:
+    """``NEWSDESK_WAREHOUSE=ducklake`` (with ``NEWSDESK_DUCKLAKE_CATALOG``) makes the lake every
+    command's default ``--db``, as ``NEWSDESK_DB=ducklake:<catalog>`` would; an explicit
+    ``NEWSDESK_DB`` wins."""
+    import os
+
+    from flows.settings import Settings
+
+    if "NEWSDESK_DB" in os.environ:
+        return
+    settings = Settings()
+    if settings.warehouse == "ducklake":
+        os.environ["NEWSDESK_DB"] = settings.warehouse_target
 
 
 if __name__ == "__main__":

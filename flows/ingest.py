@@ -536,9 +536,10 @@ def fetch_pages(
 
 
 @contextmanager
-def open_warehouse(db: str) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The write connection, held for one short step (readers get the file in between)."""
-    con = connect(db, wait_seconds=WRITE_WAIT_SECONDS)
+def open_warehouse(db: str, data_path: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The write connection, held for one short step (readers get the file in between).
+    ``data_path``: where a DuckLake that does not exist yet keeps its files."""
+    con = connect(db, wait_seconds=WRITE_WAIT_SECONDS, data_path=data_path)
     try:
         yield con
     finally:
@@ -632,7 +633,7 @@ def ingest(
     run_id = str(flow_run.id or uuid.uuid4())
     counts: dict[str, int] = dict.fromkeys(load.RUN_COUNTERS, 0)
     started = datetime.now(UTC)
-    with open_warehouse(db) as con:
+    with open_warehouse(db, settings.ducklake_data_path) as con:
         migrate(con)
         feed_map = load.register_sources(con, source_rows(configured))
         load.start_run(con, run_id, "ingest", started)

@@ -48,7 +48,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from warehouse.checks import CheckResult
-from warehouse.load import transaction
+from warehouse.db import retry_conflicts, upsert
 
 __all__ = [
     "CHECK_FAILED",
@@ -510,16 +510,35 @@ def emit_health_events(
             continue
         sent.append(signal)
     if sent:
-        with transaction(con):
-            con.executemany(
-                "insert into health_events (feed_id, event, episode, emitted_at, payload)"
-                " values (?, ?, ?, ?, ?) on conflict do nothing",
-                [
-                    (s.feed_id, s.event, s.episode, now, json.dumps(s.payload, ensure_ascii=False))
-                    for s in sent
-                ],
-            )
+        _record_health_events(
+            con,
+            [
+                (s.feed_id, s.event, s.episode, now, json.dumps(s.payload, ensure_ascii=False))
+                for s in sent
+            ],
+        )
     return sent
+
+
+@retry_conflicts
+def _record_health_events(
+    con: duckdb.DuckDBPyConnection, rows: list[tuple[int, str, str, datetime, str]]
+) -> None:
+    """The events sent, each episode once (another worker may have announced it too)."""
+    columns = ("feed_id", "event", "episode", "emitted_at", "payload")
+    con.execute(
+        "create or replace temp table sent_health_events "
+        "(feed_id integer, event varchar, episode varchar, emitted_at timestamptz, payload json)"
+    )
+    con.executemany("insert into sent_health_events values (?, ?, ?, ?, ?)", rows)
+    upsert(
+        con,
+        "health_events",
+        ("feed_id", "event", "episode"),
+        columns,
+        "select distinct on (feed_id, event, episode) * from sent_health_events",
+    )
+    con.execute("drop table sent_health_events")
 
 
 def emit_check_events(results: Sequence[CheckResult], now: datetime) -> int:

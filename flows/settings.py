@@ -30,6 +30,21 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSDESK_", extra="ignore")
 
     db: Path = Field(Path("data/newsdesk.duckdb"), description="The DuckDB warehouse file.")
+    warehouse: Literal["duckdb", "ducklake"] = Field(
+        "duckdb",
+        description="duckdb: the embedded file `db`; ducklake: a DuckLake whose catalog is "
+        "`ducklake_catalog` (several workers, several machines).",
+    )
+    ducklake_catalog: str | None = Field(
+        None,
+        description="The DuckLake catalog, as DuckDB's ATTACH takes it after `ducklake:`, "
+        "e.g. 'postgres:dbname=newsdesk host=db.internal user=newsdesk'.",
+    )
+    ducklake_data_path: str | None = Field(
+        None,
+        description="Where a new DuckLake writes its Parquet files (a shared folder or an "
+        "object store URL); stored in the catalog, so only needed when the lake is created.",
+    )
     sources: Path = Field(Path("deploy/sources.toml"), description="Publishers and feeds.")
     contact_url: str = Field(
         "https://github.com/newsdesk/newsdesk",
@@ -129,6 +144,15 @@ class Settings(BaseSettings):
     backfill_max_urls: int = Field(
         200_000, gt=0, description="Page URLs taken at most from one backfill's sitemaps."
     )
+
+    @property
+    def warehouse_target(self) -> str:
+        """What ``--db`` takes: the DuckDB file, or ``ducklake:<catalog>``."""
+        if self.warehouse == "duckdb":
+            return str(self.db)
+        if not self.ducklake_catalog:
+            raise ValueError("NEWSDESK_WAREHOUSE=ducklake needs NEWSDESK_DUCKLAKE_CATALOG")
+        return f"ducklake:{self.ducklake_catalog}"
 
     @property
     def effective_user_agent(self) -> str:

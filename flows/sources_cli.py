@@ -476,17 +476,16 @@ def _disable(publisher: Publisher, keep: set[str]) -> Callable[[duckdb.DuckDBPyC
     entries, articles and fetches are history."""
 
     def change(con: duckdb.DuckDBPyConnection) -> int:
-        rows = con.execute(
-            """
-            update feeds set enabled = false
+        # Counted, then updated: a DuckLake takes no RETURNING.
+        chosen = """
             where (publisher_id in (select publisher_id from publishers where name = $name)
                    or url in (select unnest($urls::varchar[])))
               and url not in (select unnest($keep::varchar[]))
-            returning feed_id
-            """,
-            {"name": publisher.name, "urls": publisher.urls, "keep": sorted(keep)},
-        ).fetchall()
-        return len(rows)
+        """
+        params = {"name": publisher.name, "urls": publisher.urls, "keep": sorted(keep)}
+        row = con.execute(f"select count(*) from feeds {chosen}", params).fetchone()
+        con.execute(f"update feeds set enabled = false {chosen}", params)
+        return int(row[0]) if row else 0
 
     return change
 

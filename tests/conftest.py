@@ -41,6 +41,48 @@ def corpus() -> Path:
 
 
 @pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    """A PostgreSQL server for DuckLake catalogs (``$NEWSDESK_TEST_POSTGRES_DSN``, a libpq
+    key=value string; `deploy/postgres-dev.sh start` prints one); when unset or unreachable,
+    skip, or fail under ``NEWSDESK_REQUIRE_POSTGRES=1``."""
+    import subprocess
+
+    dsn = os.environ.get("NEWSDESK_TEST_POSTGRES_DSN")
+    problem = None
+    if not dsn:
+        problem = "no PostgreSQL for the DuckLake tests (set NEWSDESK_TEST_POSTGRES_DSN)"
+    else:
+        probe = subprocess.run(
+            ["psql", dsn, "-Atqc", "select 1"], capture_output=True, text=True, check=False
+        )
+        if probe.returncode != 0:
+            problem = f"PostgreSQL at {dsn!r} does not answer: {probe.stderr.strip()}"
+    if problem:
+        if os.environ.get("NEWSDESK_REQUIRE_POSTGRES") == "1":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    assert dsn is not None
+    return dsn
+
+
+@pytest.fixture
+def new_lake(postgres_dsn: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh DuckLake target (``ducklake:postgres:…``): its own PostgreSQL database for the
+    catalog, dropped afterwards. Its data path is ``tmp_path / "lake"`` (pass it to connect)."""
+    import subprocess
+    import uuid
+
+    name = f"newsdesk_test_{uuid.uuid4().hex[:12]}"
+    subprocess.run(["psql", postgres_dsn, "-qc", f"create database {name}"], check=True)
+    yield f"ducklake:postgres:{postgres_dsn} dbname={name}"
+    subprocess.run(
+        ["psql", postgres_dsn, "-qc", f"drop database if exists {name} with (force)"],
+        check=False,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
     """One temporary Prefect API for the whole session (it takes 10–25 s to start here)."""
     from prefect.testing.utilities import prefect_test_harness

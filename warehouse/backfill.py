@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from transforms.urls import registrable_domain
-from warehouse.load import transaction
+from warehouse.db import next_id_sql, retry_conflicts, transaction, upsert
 
 __all__ = [
     "CHUNK_COUNTS",
@@ -92,6 +92,7 @@ def job_id_for(
     return f"{via}-{hashlib.sha1(key.encode()).hexdigest()[:12]}"
 
 
+@retry_conflicts
 def open_job(
     con: duckdb.DuckDBPyConnection,
     job_id: str,
@@ -108,16 +109,32 @@ def open_job(
 ) -> list[ChunkRow]:
     """Create the job, or pick it up again; add chunks not planned before; return all chunks."""
     with transaction(con):
-        con.execute(
+        upsert(
+            con,
+            "backfill_jobs",
+            ("job_id",),
+            (
+                "job_id",
+                "via",
+                "target",
+                "since",
+                "until",
+                "chunk_unit",
+                "status",
+                "created_at",
+                "updated_at",
+                "last_run_id",
+                "params",
+            ),
             """
-            insert into backfill_jobs (job_id, via, target, since, until, chunk_unit, status,
-                                       created_at, updated_at, last_run_id, params)
-            values ($job, $via, $target, $since, $until, $unit, 'running', $now, $now, $run,
-                    $params)
-            on conflict (job_id) do update set status = 'running', updated_at = $now,
-                last_run_id = $run, finished_at = null
+            select $job as job_id, $via as via, $target as target, $since as since,
+                   $until as until, $unit as chunk_unit, 'running' as status,
+                   $now as created_at, $now as updated_at, $run as last_run_id,
+                   $params::json as params
             """,
-            {
+            update="status = 'running', updated_at = excluded.updated_at, "
+            "last_run_id = excluded.last_run_id, finished_at = null",
+            params={
                 "job": job_id,
                 "via": via,
                 "target": target,
@@ -167,6 +184,7 @@ def job_chunks(con: duckdb.DuckDBPyConnection, job_id: str) -> list[ChunkRow]:
     return [ChunkRow(*row) for row in rows]
 
 
+@retry_conflicts
 def finish_chunk(
     con: duckdb.DuckDBPyConnection,
     job_id: str,
@@ -190,6 +208,7 @@ def finish_chunk(
         )
 
 
+@retry_conflicts
 def record_progress(
     con: duckdb.DuckDBPyConnection,
     job_id: str,
@@ -220,6 +239,7 @@ def record_progress(
         )
 
 
+@retry_conflicts
 def fail_chunk(
     con: duckdb.DuckDBPyConnection,
     job_id: str,
@@ -240,6 +260,7 @@ def fail_chunk(
     )
 
 
+@retry_conflicts
 def close_job(con: duckdb.DuckDBPyConnection, job_id: str, now: datetime) -> str:
     """``completed`` when every chunk is done, else ``incomplete`` (run it again to resume)."""
     row = con.execute(
@@ -277,6 +298,7 @@ def list_jobs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+@retry_conflicts
 def publishers_for_domains(con: duckdb.DuckDBPyConnection, hosts: Sequence[str]) -> dict[str, int]:
     """The publisher of each host: a configured publisher of that registrable domain, else a
     new one named after the domain (archives hold sites nobody configured)."""
@@ -291,14 +313,21 @@ def publishers_for_domains(con: duckdb.DuckDBPyConnection, hosts: Sequence[str])
     with transaction(con):
         for host, domain in by_domain.items():
             if domain not in known:
-                row = con.execute(
-                    """
-                    insert into publishers (name, domain) values (?, ?)
-                    on conflict (name) do update set domain = coalesce(publishers.domain,
-                                                                       excluded.domain)
-                    returning publisher_id
+                con.execute(
+                    f"""
+                    insert into publishers (publisher_id, name, domain)
+                    select {next_id_sql(con, "publisher_id_seq", "publishers", "publisher_id")},
+                           $name, $name
+                    where not exists (select 1 from publishers where name = $name)
                     """,
-                    [domain, domain],
+                    {"name": domain},
+                )
+                con.execute(
+                    "update publishers set domain = $name where name = $name and domain is null",
+                    {"name": domain},
+                )
+                row = con.execute(
+                    "select publisher_id from publishers where name = ?", [domain]
                 ).fetchone()
                 assert row is not None
                 known[domain] = int(row[0])

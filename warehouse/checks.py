@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import duckdb
 
-from warehouse.load import transaction
+from warehouse.db import next_id_sql, retry_conflicts
 
 __all__ = ["SAMPLE_ROWS", "Check", "CheckResult", "available_checks", "run_checks"]
 
@@ -157,10 +157,15 @@ def run_checks(
             )
             for r in results
         ]
-        with transaction(con):
-            con.executemany(
-                "insert into check_results (checked_at, check_name, severity, status, offending,"
-                " sample, error, run_id) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+        _record(con, rows)
     return results
+
+
+@retry_conflicts
+def _record(con: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]) -> None:
+    new_id = next_id_sql(con, "check_result_id_seq", "check_results", "check_result_id")
+    con.executemany(
+        "insert into check_results (check_result_id, checked_at, check_name, severity, status,"
+        f" offending, sample, error, run_id) values ({new_id}, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )

@@ -5,6 +5,10 @@ picked up by :func:`dedup_pending`, so clustering is idempotent and catches up a
 new article is matched against stored articles within ``window_days`` of its date, across all
 sources. An edited article gets a fresh signature but keeps its cluster: a version is not a
 new member.
+
+Each chunk of pending articles is read, clustered and written in one transaction
+(:func:`warehouse.db.retry_conflicts`): on a DuckLake with several workers, a chunk another
+worker clustered meanwhile conflicts, and the retry finds those articles done.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import duckdb
 import polars as pl
 
 from transforms import dedup
+from warehouse.db import retry_conflicts, upsert
 
 __all__ = ["DedupCounts", "WarehouseIndex", "dedup_pending"]
 
@@ -129,22 +134,38 @@ def dedup_pending(
     """Cluster every article that has no signature yet; refresh edited articles' signatures."""
     counts = DedupCounts()
     while True:
-        pending_rows = con.execute(
-            """
-            select a.article_id, a.text, epoch_us(coalesce(a.published_at, a.first_seen_at))
-            from articles a anti join article_signatures s using (article_id)
-            order by coalesce(a.published_at, a.first_seen_at), a.article_id
-            limit ?
-            """,
-            [CHUNK],
-        ).fetchall()
-        pending = [
-            (i, text, datetime.fromtimestamp(us / 1_000_000, tz=UTC))
-            for i, text, us in pending_rows
-        ]
-        if not pending:
+        chunk = _cluster_next_chunk(con, now, window_days)
+        if chunk is None:
             break
-        counts = _merge(counts, _cluster_chunk(con, pending, now, window_days))
+        counts = _merge(counts, chunk)
+    refreshed = _refresh_stale(con, now)
+    return DedupCounts(counts.clustered, counts.joined, refreshed, counts.matches)
+
+
+@retry_conflicts
+def _cluster_next_chunk(
+    con: duckdb.DuckDBPyConnection, now: datetime, window_days: int
+) -> DedupCounts | None:
+    """Cluster the next chunk of articles without a signature; None when there are none."""
+    pending_rows = con.execute(
+        """
+        select a.article_id, a.text, epoch_us(coalesce(a.published_at, a.first_seen_at))
+        from articles a anti join article_signatures s using (article_id)
+        order by coalesce(a.published_at, a.first_seen_at), a.article_id
+        limit ?
+        """,
+        [CHUNK],
+    ).fetchall()
+    pending = [
+        (i, text, datetime.fromtimestamp(us / 1_000_000, tz=UTC)) for i, text, us in pending_rows
+    ]
+    if not pending:
+        return None
+    return _cluster_chunk(con, pending, now, window_days)
+
+
+@retry_conflicts
+def _refresh_stale(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
     stale = con.execute(
         """
         select a.article_id, a.text, a.content_hash from articles a
@@ -153,7 +174,7 @@ def dedup_pending(
     ).fetchall()
     if stale:
         _refresh(con, stale, now)
-    return DedupCounts(counts.clustered, counts.joined, len(stale), counts.matches)
+    return len(stale)
 
 
 def _merge(a: DedupCounts, b: DedupCounts) -> DedupCounts:
@@ -237,29 +258,43 @@ def _cluster_chunk(
         schema={"old": pl.Int64(), "new": pl.Int64()},
     )
     flagged = [int(c) for c in result.boilerplate_clusters]
-    con.execute("begin transaction")
     try:
         con.register("new_signatures", signatures)
         con.register("new_bands", bands)
         con.register("new_matches", matches)
         con.register("relabels", relabels)
-        con.execute(
+        upsert(
+            con,
+            "article_signatures",
+            ("article_id",),
+            (
+                "article_id",
+                "scheme",
+                "content_hash",
+                "n_shingles",
+                "signature",
+                "boilerplate",
+                "computed_at",
+            ),
             """
-            insert into article_signatures (article_id, scheme, content_hash, n_shingles,
-                signature, boilerplate, computed_at)
-            select article_id, ?, content_hash, n_shingles, signature, boilerplate, ?
+            select article_id, $scheme as scheme, content_hash, n_shingles, signature,
+                   boilerplate, $now as computed_at
             from new_signatures
-            on conflict do nothing
             """,
-            [dedup.SCHEME, now],
+            params={"scheme": dedup.SCHEME, "now": now},
         )
         con.execute("insert into article_bands select band_key, article_id from new_bands")
-        con.execute(
+        upsert(
+            con,
+            "cluster_matches",
+            ("article_id", "other_article_id"),
+            ("article_id", "other_article_id", "jaccard", "containment", "exact", "matched_at"),
             """
-            insert into cluster_matches select article_id, other_article_id, jaccard,
-                containment, exact, ? from new_matches on conflict do nothing
+            select article_id, other_article_id, jaccard, containment, exact,
+                   $now as matched_at
+            from new_matches
             """,
-            [now],
+            params={"now": now},
         )
         # Merged or re-represented stored clusters first, then the new articles' own ids.
         con.execute(
@@ -288,10 +323,6 @@ def _cluster_chunk(
             """
         ).fetchall()
         _refresh_clusters(con, [row[0] for row in affected])
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     finally:
         for name in ("new_signatures", "new_bands", "new_matches", "relabels"):
             con.unregister(name)
@@ -318,29 +349,23 @@ def _refresh(
 ) -> None:
     """New signature and band keys for edited articles; their cluster stays as it is."""
     computed = dedup.signatures([text for _, text, _ in stale])
-    con.execute("begin transaction")
-    try:
-        for (article_id, _, content_hash), sig in zip(stale, computed, strict=True):
-            con.execute(
-                """
-                update article_signatures set content_hash = ?, n_shingles = ?, signature = ?,
-                    computed_at = ? where article_id = ?
-                """,
-                [
-                    content_hash,
-                    sig.n_shingles if sig else 0,
-                    sig.to_bytes() if sig else None,
-                    now,
-                    article_id,
-                ],
+    for (article_id, _, content_hash), sig in zip(stale, computed, strict=True):
+        con.execute(
+            """
+            update article_signatures set content_hash = ?, n_shingles = ?, signature = ?,
+                computed_at = ? where article_id = ?
+            """,
+            [
+                content_hash,
+                sig.n_shingles if sig else 0,
+                sig.to_bytes() if sig else None,
+                now,
+                article_id,
+            ],
+        )
+        con.execute("delete from article_bands where article_id = ?", [article_id])
+        if sig is not None:
+            con.executemany(
+                "insert into article_bands values (?, ?)",
+                [(key, article_id) for key in dedup.band_keys(sig)],
             )
-            con.execute("delete from article_bands where article_id = ?", [article_id])
-            if sig is not None:
-                con.executemany(
-                    "insert into article_bands values (?, ?)",
-                    [(key, article_id) for key in dedup.band_keys(sig)],
-                )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise

@@ -2,13 +2,15 @@
 
 The write connection is held only while a batch is written, so readers wait seconds, not minutes.
 Loading the same batch twice leaves the same rows: natural keys (feed URL, feed+guid, url_key)
-decide what is new, and a known URL whose text changed becomes a new version.
+decide what is new, and a known URL whose text changed becomes a new version. Every load runs
+through :func:`warehouse.db.retry_conflicts`: on a DuckLake, where several workers write at
+once, a batch whose commit conflicts with another worker's runs again on the new snapshot, and
+finds done what the other worker did.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,6 +20,7 @@ import polars as pl
 from transforms.frames import ArticleFrames
 from transforms.records import TRANSIENT_ERROR_CLASSES
 from transforms.schedule import PollPolicy, needs_unconditional_fetch
+from warehouse.db import is_lake, retry_conflicts, transaction, upsert
 
 __all__ = [
     "FEED_STATE_SCHEMA",
@@ -62,32 +65,6 @@ _FETCH_COLUMNS = (
     "elapsed_ms, content_type, charset, charset_source, error_class, error, drop_reason, "
     "robots_decision, redirects, retry_after_s, warc_path, warc_offset, discovered_via, captured_at"
 )
-
-
-# Connections (by id) inside a transaction() block, so an inner block joins the outer one.
-_OPEN_TRANSACTIONS: set[int] = set()
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One transaction; inside the caller's own, its commit (or rollback) covers this work —
-    which is how a backfill chunk commits its pages and its `done` mark together.
-
-    Nesting is tracked here: a failed BEGIN would abort DuckDB's open transaction."""
-    if id(con) in _OPEN_TRANSACTIONS:
-        yield con
-        return
-    con.execute("begin transaction")
-    _OPEN_TRANSACTIONS.add(id(con))
-    try:
-        yield con
-    except BaseException:
-        con.execute("rollback")
-        raise
-    else:
-        con.execute("commit")
-    finally:
-        _OPEN_TRANSACTIONS.discard(id(con))
 
 
 FEED_STATE_SCHEMA: dict[str, pl.DataType] = {
@@ -171,6 +148,7 @@ def robots_records(
     ]
 
 
+@retry_conflicts
 def store_robots(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -191,13 +169,14 @@ def store_robots(
     with transaction(con):
         _insert_fetches(con, run_id, fetches)
         con.register("incoming_robots", frame)
-        con.execute(
-            """
-            insert into robots_cache (origin, body, status, fetched_at)
-            select origin, body, status, fetched_at from incoming_robots
-            on conflict (origin) do update set body = excluded.body, status = excluded.status,
-                fetched_at = excluded.fetched_at
-            """
+        upsert(
+            con,
+            "robots_cache",
+            ("origin",),
+            ("origin", "body", "status", "fetched_at"),
+            "select origin, body, status, fetched_at from incoming_robots",
+            update="body = excluded.body, status = excluded.status, "
+            "fetched_at = excluded.fetched_at",
         )
         con.unregister("incoming_robots")
 
@@ -239,6 +218,7 @@ _SOURCE_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+@retry_conflicts
 def register_sources(
     con: duckdb.DuckDBPyConnection, sources: Sequence[SourceRow]
 ) -> dict[str, tuple[int, int]]:
@@ -280,38 +260,48 @@ def register_sources(
     frame = frame.with_row_index("position")
     with transaction(con):
         con.register("incoming_sources", frame)
-        con.execute(
+        upsert(
+            con,
+            "publishers",
+            ("name",),
+            ("name", "domain", "country", "language", "body_selector", "prune_selectors"),
             """
-            insert into publishers (name, domain, country, language, body_selector,
-                                    prune_selectors)
-            select publisher, any_value(domain), any_value(country), any_value(language),
-                   any_value(body_selector), any_value(prune_selectors)
-            from incoming_sources group by publisher order by min(position)
-            on conflict (name) do update set
+            select publisher as name, any_value(domain) as domain,
+                   any_value(country) as country, any_value(language) as language,
+                   any_value(body_selector) as body_selector,
+                   any_value(prune_selectors) as prune_selectors, min(position) as position
+            from incoming_sources group by publisher
+            """,
+            update="""
                 domain = coalesce(excluded.domain, publishers.domain),
                 country = coalesce(excluded.country, publishers.country),
                 language = coalesce(excluded.language, publishers.language),
                 body_selector = excluded.body_selector,
                 prune_selectors = excluded.prune_selectors
-            """
+            """,
+            new_id=("publisher_id", "publisher_id_seq", "position"),
         )
-        con.execute(
+        upsert(
+            con,
+            "feeds",
+            ("url",),
+            ("publisher_id", "url", "title", "enabled", "source_type", "poll_interval_s"),
             """
-            insert into feeds (publisher_id, url, title, enabled, source_type, poll_interval_s)
-            select p.publisher_id, s.feed_url, any_value(s.feed_title), bool_or(s.enabled),
-                   arg_min(s.source_type, s.position),
-                   min(s.poll_interval_s)
+            select p.publisher_id, s.feed_url as url, any_value(s.feed_title) as title,
+                   bool_or(s.enabled) as enabled,
+                   arg_min(s.source_type, s.position) as source_type,
+                   min(s.poll_interval_s) as poll_interval_s, min(s.position) as position
             from incoming_sources s join publishers p on p.name = s.publisher
-            group by p.publisher_id, s.feed_url order by min(s.position)
-            on conflict (url) do update set
+            group by p.publisher_id, s.feed_url
+            """,
+            update="""
                 enabled = excluded.enabled,
                 source_type = excluded.source_type,
                 poll_interval_s = excluded.poll_interval_s
-            """
+            """,
+            new_id=("feed_id", "feed_id_seq", "position"),
         )
-        con.execute(
-            "insert into feed_state (feed_id) select feed_id from feeds on conflict do nothing"
-        )
+        upsert(con, "feed_state", ("feed_id",), ("feed_id",), "select feed_id from feeds")
         rows = con.execute(
             """
             select f.url, f.feed_id, f.publisher_id
@@ -346,16 +336,20 @@ def publisher_hints(con: duckdb.DuckDBPyConnection) -> dict[int, PublisherHints]
     }
 
 
+@retry_conflicts
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, started_at: datetime) -> None:
-    con.execute(
-        """
-        insert into runs (run_id, flow, started_at, status) values (?, ?, ?, 'running')
-        on conflict (run_id) do update set status = 'running', finished_at = null, error = null
-        """,
-        [run_id, flow, started_at],
+    upsert(
+        con,
+        "runs",
+        ("run_id",),
+        ("run_id", "flow", "started_at", "status"),
+        "select $run_id as run_id, $flow as flow, $started_at as started_at, 'running' as status",
+        update="status = 'running', finished_at = null, error = null",
+        params={"run_id": run_id, "flow": flow, "started_at": started_at},
     )
 
 
+@retry_conflicts
 def finish_run(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -398,12 +392,13 @@ def _insert_fetches(
     """Insert fetch rows and return their ids in frame order."""
     if fetches.is_empty():
         return []
-    ids = [
-        row[0]
-        for row in con.execute(
-            "select nextval('fetch_id_seq') from range(?)", [fetches.height]
-        ).fetchall()
-    ]
+    # A lake has no sequence: the numbers after the largest (its writes are serialized).
+    query = (
+        "select (select coalesce(max(fetch_id), 0) from fetches) + i from range(1, ? + 1) t(i)"
+        if is_lake(con)
+        else "select nextval('fetch_id_seq') from range(?)"
+    )
+    ids = [row[0] for row in con.execute(query, [fetches.height]).fetchall()]
     framed = fetches.with_columns(
         pl.Series("fetch_id", ids, dtype=pl.Int64()), pl.lit(run_id).alias("run_id")
     )
@@ -492,6 +487,7 @@ def pages_to_fetch(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame) -> 
     return frame
 
 
+@retry_conflicts
 def load_feed_batch(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -512,16 +508,34 @@ def load_feed_batch(
                 anti join entries e on e.feed_id = i.feed_id and e.guid = i.guid
                 """
             ).fetchone()
-            con.execute(
+            upsert(
+                con,
+                "entries",
+                ("feed_id", "guid"),
+                (
+                    "feed_id",
+                    "guid",
+                    "url",
+                    "url_key",
+                    "title",
+                    "summary",
+                    "published_at",
+                    "updated_at",
+                    "authors",
+                    "tags",
+                    "language",
+                    "discovered_via",
+                    "first_seen_run",
+                    "last_seen_run",
+                ),
                 """
-                insert into entries (feed_id, guid, url, url_key, title, summary, published_at,
-                                     updated_at, authors, tags, language, discovered_via,
-                                     first_seen_run, last_seen_run)
                 select feed_id, guid, url, url_key, title, summary, published_at, updated_at,
-                       authors, tags, language, coalesce(discovered_via, 'feed'),
-                       $run_id, $run_id
+                       authors, tags, language,
+                       coalesce(discovered_via, 'feed') as discovered_via,
+                       $run_id as first_seen_run, $run_id as last_seen_run
                 from incoming_entries
-                on conflict (feed_id, guid) do update set
+                """,
+                update="""
                     url = excluded.url, url_key = excluded.url_key, title = excluded.title,
                     summary = excluded.summary, published_at = excluded.published_at,
                     updated_at = excluded.updated_at, authors = excluded.authors,
@@ -529,7 +543,7 @@ def load_feed_batch(
                     discovered_via = excluded.discovered_via,
                     last_seen_run = excluded.last_seen_run
                 """,
-                {"run_id": run_id},
+                params={"run_id": run_id},
             )
             con.unregister("incoming_entries")
         if not states.is_empty():
@@ -570,14 +584,17 @@ def load_feed_batch(
                 """
             )
             # 301/308: record the move, then follow it (unless another feed has that URL).
-            con.execute(
+            upsert(
+                con,
+                "feed_moves",
+                ("feed_id", "old_url"),
+                ("feed_id", "old_url", "new_url", "status", "moved_at"),
                 """
-                insert into feed_moves (feed_id, old_url, new_url, status, moved_at)
-                select s.feed_id, f.url, s.moved_to, s.moved_status, s.fetched_at
+                select s.feed_id, f.url as old_url, s.moved_to as new_url,
+                       s.moved_status as status, s.fetched_at as moved_at
                 from incoming_states s join feeds f using (feed_id)
                 where s.moved_to is not null and s.moved_to <> f.url
-                on conflict do nothing
-                """
+                """,
             )
             con.execute(
                 """
@@ -599,6 +616,7 @@ class PageLoadCounts:
     unchanged: int = 0
 
 
+@retry_conflicts
 def load_pages(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -628,13 +646,15 @@ def load_pages(
         if not frames.raw_pages.is_empty():
             raw = frames.raw_pages.join(id_map, on="fetch_index", how="inner")
             con.register("incoming_raw", raw)
-            con.execute(
+            upsert(
+                con,
+                "raw_pages",
+                ("fetch_id",),
+                ("fetch_id", "url", "content_type", "fetched_at", "encoding", "body"),
                 """
-                insert into raw_pages (fetch_id, url, content_type, fetched_at, encoding, body)
-                select new_fetch_id, url, content_type, fetched_at, encoding, body
+                select new_fetch_id as fetch_id, url, content_type, fetched_at, encoding, body
                 from incoming_raw
-                on conflict do nothing
-                """
+                """,
             )
             con.unregister("incoming_raw")
         if frames.articles.is_empty():
@@ -685,14 +705,25 @@ def load_pages(
                 where articles.url_key = i.url_key and b.status = 'unchanged'
                 """
             )
+        # A lake has no sequence: new articles take the numbers after the largest, in batch
+        # order (writes there are serialized).
+        id_column, id_value = "", ""
+        if is_lake(con):
+            id_column = "article_id, "
+            id_value = (
+                "(select coalesce(max(article_id), 0) from articles) "
+                "+ row_number() over (order by i.url_key), "
+            )
         con.execute(
-            """
-            insert into articles (url_key, canonical_url, url, publisher_id, feed_id, title, text,
-                description, language, language_source, html_lang, published_at, modified_at,
-                date_source, first_seen_at, last_seen_at, word_count, content_hash, version,
+            f"""
+            insert into articles ({id_column}url_key, canonical_url, url, publisher_id, feed_id,
+                title, text, description, language, language_source, html_lang, published_at,
+                modified_at, date_source, first_seen_at, last_seen_at, word_count, content_hash,
+                version,
                 extractor_version, fetch_id, is_paywalled, charset, charset_source,
                 discovered_via, captured_at)
-            select i.url_key, i.canonical_url, i.url, i.publisher_id, i.feed_id, i.title, i.text,
+            select {id_value}i.url_key, i.canonical_url, i.url, i.publisher_id, i.feed_id,
+                i.title, i.text,
                 i.description, i.language, i.language_source, i.html_lang, i.published_at,
                 i.modified_at, i.date_source, i.seen_at, i.seen_at, i.word_count, i.content_hash,
                 1, i.extractor_version, i.fetch_id, i.is_paywalled, i.charset, i.charset_source,
@@ -701,16 +732,17 @@ def load_pages(
             where b.status = 'new'
             """
         )
-        con.execute(
+        upsert(
+            con,
+            "article_versions",
+            ("article_id", "version"),
+            ("article_id", "version", "content_hash", "title", "text", "seen_at", "fetch_id"),
             """
-            insert into article_versions
-                (article_id, version, content_hash, title, text, seen_at, fetch_id)
-            select a.article_id, a.version, a.content_hash, a.title, a.text, a.last_seen_at,
-                   a.fetch_id
+            select a.article_id, a.version, a.content_hash, a.title, a.text,
+                   a.last_seen_at as seen_at, a.fetch_id
             from articles a join batch_status b using (url_key)
             where b.status in ('new', 'updated')
-            on conflict do nothing
-            """
+            """,
         )
         touched = "('new', 'updated', 'unchanged')" if refresh_unchanged else "('new', 'updated')"
         con.execute(
@@ -747,19 +779,21 @@ def _replace_links(con: duckdb.DuckDBPyConnection, frames: ArticleFrames) -> Non
     con.register("incoming_images", frames.images)
     con.register("incoming_links", frames.links)
     con.register("incoming_removed", frames.removed)
-    con.execute(
-        """
-        insert into authors (name, kind)
-        select distinct i.name, i.kind from incoming_authors i join touched using (url_key)
-        on conflict do nothing
-        """
+    upsert(
+        con,
+        "authors",
+        ("name", "kind"),
+        ("name", "kind"),
+        "select distinct i.name, i.kind from incoming_authors i join touched using (url_key)",
+        new_id=("author_id", "author_id_seq", "name, kind"),
     )
-    con.execute(
-        """
-        insert into tags (name)
-        select distinct i.name from incoming_tags i join touched using (url_key)
-        on conflict do nothing
-        """
+    upsert(
+        con,
+        "tags",
+        ("name",),
+        ("name",),
+        "select distinct i.name from incoming_tags i join touched using (url_key)",
+        new_id=("tag_id", "tag_id_seq", "name"),
     )
     # (table, key columns after article_id, other columns, the rows the touched articles get)
     children = (

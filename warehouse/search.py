@@ -25,6 +25,11 @@ connection. :func:`search` works on a read-only connection: with a current index
 against the stored index; when the index is stale or missing (during a run, or on a warehouse
 no run has refreshed yet) it builds a temporary index in an in-memory database from the
 current articles, so results always include the latest loads, and says so through ``on_note``.
+
+**On a DuckLake** there is no stored index: DuckDB's FTS index is a schema of tables and macros
+that DuckLake cannot hold (it takes tables and views only). :func:`refresh_search_index` does
+nothing there, and every :func:`search` builds the temporary index in memory (the lake's
+articles, filtered first by ``since`` / ``publisher`` / ``language``), saying so.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from typing import Any, Literal
 
 import duckdb
 
-from warehouse.db import WarehouseError
+from warehouse.db import WarehouseError, is_lake
 
 __all__ = [
     "INDEX_SCHEMA",
@@ -295,6 +300,12 @@ def ensure_index(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool
     when it built. Cost: one pass over every article's title and text (the FTS index is not
     incremental), so call it once per run, not per batch.
     """
+    if is_lake(con):
+        raise SearchError(
+            "a DuckLake keeps no stored search index (DuckDB's FTS index is tables and macros "
+            "in a schema of its own, which DuckLake cannot hold); `newsdesk search` builds one "
+            "in memory for each search"
+        )
     if not _exists(con, "table", STATE_TABLE):
         raise WarehouseError(
             f"the warehouse has no {STATE_TABLE} table: run the migrations first "
@@ -326,8 +337,11 @@ def refresh_search_index(con: duckdb.DuckDBPyConnection) -> bool:
     """Rebuild the search index if the articles changed since it was built (the ingest side).
 
     Call on the write connection after a run's last batch is loaded (and after re-extraction);
-    a no-op when nothing changed. Returns True when it rebuilt.
+    a no-op when nothing changed — and on a DuckLake, which keeps no stored index. Returns True
+    when it rebuilt.
     """
+    if is_lake(con):
+        return False
     return ensure_index(con)
 
 
@@ -438,7 +452,10 @@ def search(
         params["terms"] = term_string
     else:
         if on_note is not None:
-            if status.state == "missing":
+            lake = is_lake(con)
+            if lake:
+                why = "a DuckLake keeps no stored search index"
+            elif status.state == "missing":
                 why = "the warehouse has no search index yet"
             else:
                 why = (
@@ -446,10 +463,8 @@ def search(
                     f"({status.built_at:%Y-%m-%d %H:%M} UTC, {status.indexed_articles} articles; "
                     f"{status.articles} now)"
                 )
-            on_note(
-                f"{why}; searching a temporary index built in memory. The next ingest run "
-                "refreshes the stored index."
-            )
+            later = "" if lake else " The next ingest run refreshes the stored index."
+            on_note(f"{why}; searching a temporary index built in memory.{later}")
         ids, scores = _temporary_scores(con, term_string, where, dict(params))
         scored = "select unnest($ids::bigint[]) as article_id, unnest($scores::double[]) as score"
         params |= {"ids": ids, "scores": scores}

@@ -1,0 +1,118 @@
+"""The ``ducklake`` backend: the same migrations, loads and views on a DuckLake whose catalog
+is a real PostgreSQL database (a fresh one per test, see ``new_lake`` in tests/conftest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.warehouse.test_load import T0, _page
+from transforms.frames import article_frames, entries_frame, fetches_frame
+from transforms.records import FeedEntry, FetchLog
+from warehouse import load
+from warehouse.db import WarehouseError, connect, is_lake
+from warehouse.dedup import dedup_pending
+from warehouse.migrate import apply_views, available_migrations, lake_sql, migrate
+
+FEED = "https://news.example/feed"
+
+
+@pytest.fixture
+def lake(new_lake: str, tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    con = connect(new_lake, data_path=str(tmp_path / "lake") + "/")
+    migrate(con)
+    return con
+
+
+def test_lake_sql_leaves_out_what_ducklake_lacks() -> None:
+    for migration in available_migrations():
+        sql = lake_sql(migration.sql).lower()
+        assert "primary key" not in sql
+        assert "sequence" not in sql
+        assert "nextval" not in sql
+        assert " unique" not in sql
+    initial = lake_sql(available_migrations()[0].sql)
+    assert "first_seen_run varchar,\n    last_seen_run varchar\n);" in initial
+
+
+def test_migrations_apply_once_with_the_files_checksums(
+    new_lake: str, tmp_path: Path, lake: duckdb.DuckDBPyConnection
+) -> None:
+    assert is_lake(lake)
+    ledger = dict(lake.execute("select name, checksum from schema_migrations").fetchall())
+    assert ledger == {m.name: m.checksum for m in available_migrations()}
+    assert migrate(lake) == []
+    lake.close()
+    # A second process attaches the same lake (its data path is stored in the catalog).
+    again = connect(new_lake)
+    assert migrate(again) == []
+    assert again.execute("select count(*) from schema_migrations").fetchone() == (
+        len(available_migrations()),
+    )
+    views = apply_views(again)
+    for view in views:
+        again.execute(f"select * from {view}").fetchall()
+    reader = connect(new_lake, read_only=True)
+    assert reader.execute("select count(*) from articles").fetchone() == (0,)
+    with pytest.raises(duckdb.Error):
+        reader.execute("insert into tags (tag_id, name) values (1, 'x')")
+
+
+def _entry(guid: str, url: str) -> FeedEntry:
+    return FeedEntry(guid=guid, url=url, title=guid, published_at=T0)
+
+
+def test_loads_are_idempotent(lake: duckdb.DuckDBPyConnection) -> None:
+    ids = load.register_sources(lake, [load.SourceRow("News", "news.example", "GB", "en", FEED)])
+    assert (
+        load.register_sources(lake, [load.SourceRow("News", "news.example", "GB", "en", FEED)])
+        == ids
+    )
+    feed_id, publisher_id = ids[FEED]
+    assert (feed_id, publisher_id) == (1, 1)
+    assert lake.execute("select count(*) from feed_state").fetchone() == (1,)
+
+    entries = entries_frame(feed_id, [_entry("a", "https://news.example/a.html")])
+    fetch = fetches_frame([FetchLog(url=FEED, kind="feed", requested_at=T0, status=200)])
+    empty_states = load.FEED_STATE_SCHEMA
+    import polars as pl
+
+    states = pl.DataFrame(schema=empty_states)
+    assert load.load_feed_batch(lake, "run-1", fetch, entries, states) == 1
+    assert load.load_feed_batch(lake, "run-1", fetch, entries, states) == 0
+    assert lake.execute("select count(*) from entries").fetchone() == (1,)
+
+    page = _page("one text of some words", feed_id, publisher_id, ("Ann", "Bob"))
+    for expected_new in (1, 0):
+        counts = load.load_pages(
+            lake, "run-1", fetches_frame([page.fetch]), article_frames([page], T0)
+        )
+        assert counts.new == expected_new
+        dedup_pending(lake, T0)
+    assert lake.execute("select count(*) from articles").fetchone() == (1,)
+    assert lake.execute("select count(*) from article_versions").fetchone() == (1,)
+    assert lake.execute("select count(*) from authors").fetchone() == (2,)
+    assert lake.execute("select count(*) from article_authors").fetchone() == (2,)
+    assert lake.execute("select count(*) from tags").fetchone() == (1,)
+    assert lake.execute("select count(*) from article_signatures").fetchone() == (1,)
+    assert lake.execute("select count(*), count(distinct fetch_id) from fetches").fetchone() == (
+        4,
+        4,
+    )
+    edited = _page("another text entirely now", feed_id, publisher_id, ("Ann",))
+    counts = load.load_pages(
+        lake, "run-2", fetches_frame([edited.fetch]), article_frames([edited], T0)
+    )
+    assert counts.updated == 1
+    assert lake.execute("select max(version), count(*) from articles").fetchone() == (2, 1)
+    assert lake.execute("select count(*) from article_authors").fetchone() == (1,)
+    # The views query the lake like the file.
+    assert lake.execute("select count(*) from articles_clean").fetchone() == (1,)
+    assert lake.execute("select count(*) from daily_volume").fetchone() is not None
+
+
+def test_a_lake_without_a_catalog_says_so(tmp_path: Path) -> None:
+    with pytest.raises(WarehouseError, match="cannot open the DuckLake"):
+        connect("ducklake:postgres:host=127.0.0.1 port=1 dbname=nowhere connect_timeout=2")
