@@ -17,7 +17,8 @@ Rule ids (``removed_spans.rule``):
 ``dom.link_list``      a list of headline links with no prose (related-article list): items that
                        are all link, a short label and a link, or teaser cards (a linked heading
                        and its summary)
-``dom.promo``          newsletter, share, follow, ad-label, cookie and consent blocks
+``dom.promo``          newsletter, share, follow, ad-label, cookie and consent blocks; tooltips and
+                       hover cards; a promo box without paragraphs (a donation appeal)
 ``line.credit``        a photo-credit line ("Foto: …", "© dpa", "STR/AFP via Getty Images")
 ``line.caption``       a line equal to a known caption, or a caption ending in a credit
 ``line.read_more``     a read-more / related label line ("READ MORE: …", "Lesen Sie auch: …")
@@ -27,7 +28,9 @@ Rule ids (``removed_spans.rule``):
                        ``<h1>`` (a kicker and the headline, the headline in another wording)
 ``line.end_note``      the last lines when they are notes, not story: "… contributed to this
                        report", contact and e-mail lines, newsletter / subscribe / donate /
-                       follow-us appeals, a closing note naming the author
+                       follow-us appeals, a closing note naming the author, a closing profile
+                       (a press release's "Acme is a global provider …", a writer's bio, a
+                       Japanese personnel profile)
 ``line.tags``          a tag or filing line ("Filed under: …", "Tags: …", "Schlagwörter: …")
 =====================  =========================================================================
 """
@@ -179,6 +182,13 @@ PROMO_TOKENS = frozenset(
         "commentcount",
         "breadcrumb",
         "breadcrumbs",
+        # A card that pops up over a linked name ("rollover-people", "tooltip"): hidden until
+        # hovered, and its text (the name again, the person's latest headlines) lands in the
+        # middle of the sentence that links the name.
+        "tooltip",
+        "popover",
+        "hovercard",
+        "rollover",
     }
 )
 # Two-token phrases as they appear split: "read-more", "more-on-this", "lesen-sie-auch" …
@@ -219,6 +229,7 @@ _LABELS = (
     r"|читайте также|читать также|подробнее|по теме|смотрите также"
     r"|ayrıca (okuyun|bakınız)|ilgili haberler|devamını oku"
     r"|les også|les mer|læs også|læs mere|läs även|läs också|läs mer"
+    r"|関連記事|関連ニュース|関連キーワード|関連リンク|相关阅读|相关新闻|相關新聞|관련\s?기사"
 )
 READ_MORE_LABEL = re.compile(rf"^\W{{0,3}}({_LABELS})(?!\w)\s*[:：»>›→\-–—|]*", re.I)
 
@@ -586,11 +597,14 @@ def _prose_chars(element: Any, text_length: int) -> int:
     return int(text_length * (1.0 - _link_text_share(element, text_length)))
 
 
-def _box_like(element: Any, text: str) -> bool:
+def _box_like(element: Any, text: str, promo: bool = False) -> bool:
     """Small, or mostly links, or without running prose: a box, not the article body.
 
     Class names lie in both directions ("article-share-wrapper" around the whole story), so
-    a block with several hundred characters of unlinked paragraph text is never a box.
+    a block with several hundred characters of unlinked paragraph text is never a box. A
+    ``promo`` block (newsletter, donation …) of under 2000 characters without a single ``<p>``
+    always is: story text is set in paragraphs. (A "teaser" block without them can be the
+    story's lead.)
     """
     if len(text) <= 250:
         return True
@@ -599,6 +613,8 @@ def _box_like(element: Any, text: str) -> bool:
         or element.find('.//*[@itemprop="articleBody"]') is not None
     ):
         return False
+    if promo and len(text) < 2000 and not _has_descendants(element, "p", 1):
+        return True
     prose = _prose_chars(element, len(text))
     if prose >= 500:
         return False
@@ -945,7 +961,7 @@ def _handle(collector: _Collector, element: Any) -> bool:
             return True
     if tokens.related or tokens.promo:
         text = _text(element)
-        if _box_like(element, text):
+        if _box_like(element, text, promo=not tokens.related):
             if tokens.related:
                 collector.drop(element, "dom.related", links="related", text=text)
             else:
@@ -1145,8 +1161,13 @@ def _norm(text: str) -> str:
 
 def _menu_item(line: str) -> bool:
     words = line.strip(" -–•*|").split()
-    ends_sentence = line.rstrip().endswith((".", ":", "?", "!"))
-    return 0 < len(words) <= 3 and len(line) <= 25 and not ends_sentence
+    if not 0 < len(words) <= 3 or len(line) > 25:
+        return False
+    # A Chinese or Japanese sentence has no spaces: its characters count as words here.
+    return len(_words(line)) <= 3 and not line.rstrip().endswith(_SENTENCE_ENDS)
+
+
+_SENTENCE_ENDS = (".", ":", "?", "!", "。", "！", "？", "：")
 
 
 def clean_lines(
@@ -1238,7 +1259,7 @@ def _mark_headline(lines: list[str], rules: list[str | None], headlines: list[st
 _END_NOTE_LINES = 4
 _END_NOTE_MAX_CHARS = 300
 END_NOTE = re.compile(
-    r"^\W*([\w.'’-]+\s+){1,20}(contributed|contributing)\s+(to\s+)?(this\s+)?"
+    r"^\W*([\w.'’-]+,?\s+){1,30}(contributed|contributing)\s+(to\s+)?(this\s+)?"
     r"(report|reporting|story|article)"
     r"|^\W*(with|additional)\s+(files|reporting|reports?|writing)\s+(from|by)\b"
     r"|^\W*(mit|avec|with|con)\s+(agenturmaterial|material von|agences|agencies)\b"
@@ -1253,6 +1274,20 @@ END_NOTE = re.compile(
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _EMAIL_LINE_MAX_CHARS = 120
+# A closing profile of the company or of a person: a press release's boilerplate ("Acme is a
+# global provider of …", "Acme is headquartered in …"), a writer's bio ("Jane Roe covers
+# politics …"), a Japanese personnel profile (the name, 氏, its reading in kana, then the
+# career year by year). A proper name starts it, not a pronoun or an article ("He is a …",
+# "The agency is a …" are story).
+_PROFILE_MAX_CHARS = 1000
+PROFILE_NOTE = re.compile(
+    r"^(?i:(?!(he|she|it|they|this|that|there|these|those|we|i|you|the|a|an)\s))"
+    r"[A-Z][\w.&'’-]*(\s+[A-Z][\w.&'’-]*){0,5},?\s+"
+    r"((is|are)\s+(a|an|the|headquartered|based)\b|(covers|writes|reports)\s)"
+    r"|^[^\s（(]{1,8}\s?[^\s（(]{0,8}氏\s?[（(][\u3040-\u309f・ー]+[）)].{0,60}?\d+年"
+)
+# A short note in brackets next to an end note: "（1月14日就任。…）" under a profile.
+_BRACKET_NOTE = re.compile(r"^[（(][^（）()]{1,80}[）)]$")
 
 
 # An end note about the author names them near its start: "Jane Roe is our correspondent in …".
@@ -1260,6 +1295,8 @@ _AUTHOR_NOTE_START = 80
 
 
 def _end_note(line: str, authors: list[str]) -> bool:
+    if len(line) <= _PROFILE_MAX_CHARS and PROFILE_NOTE.match(line):
+        return True
     if len(line) > _END_NOTE_MAX_CHARS:
         return False
     if authors:
@@ -1279,7 +1316,12 @@ def _mark_end_notes(lines: list[str], rules: list[str | None], authors: list[str
     for index in range(len(lines) - 1, 0, -1):
         if rules[index] is not None:
             continue
-        if marked == _END_NOTE_LINES or not _end_note(lines[index], authors):
+        if marked == _END_NOTE_LINES:
+            return
+        line = lines[index]
+        if not _end_note(line, authors) and not (
+            _BRACKET_NOTE.match(line) and (marked or _end_note(lines[index - 1], authors))
+        ):
             return
         rules[index] = "line.end_note"
         marked += 1

@@ -306,3 +306,88 @@ def test_tag_reading_time_and_time_date_lines(line: str, rule: str) -> None:
     text, removed = clean_lines("\n".join([PROSE[0], line, PROSE[1]]))
     assert text == "\n".join([PROSE[0], PROSE[1]])
     assert [r.rule for r in removed] == [rule]
+
+
+# --- closing profiles, CJK labels and list steps, hover cards, promo boxes without paragraphs --
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [
+            "Harborline is a global provider of ferry booking software for ports and operators.",
+            "Harborline is headquartered in Oslo and employs around 400 people worldwide.",
+        ],
+        ["Jane Roe covers city politics and the port. Follow her on Mastodon."],
+        ["Associated Press writers Ann Lee, Bo Berg and Cy Dahl contributed to this report."],
+        [
+            "山田 太郎氏（やまだ・たろう）95年（平7年）港湾局入局、20年同局長。",
+            "（4月1日就任。鈴木次郎社長は会長に）",
+        ],
+    ],
+)
+def test_closing_profiles_are_end_notes(lines: list[str]) -> None:
+    text, removed = clean_lines("\n".join([PROSE[0], PROSE[1], *lines]))
+    assert text == "\n".join([PROSE[0], PROSE[1]])
+    assert [r.rule for r in removed] == ["line.end_note"] * len(lines)
+
+
+def test_a_profile_sentence_in_the_body_or_a_pronoun_at_the_end_is_kept() -> None:
+    middle = "Harborline is a global provider of ferry booking software, its chief said."
+    last = "The Harbor Board is an old body, and it says the ferry will come back next spring."
+    note = "（4月1日就任）"  # a bracketed note alone, with no profile next to it
+    for lines in ([PROSE[0], middle, PROSE[1]], [PROSE[0], PROSE[1], last], [PROSE[0], note]):
+        text, removed = clean_lines("\n".join(lines))
+        assert text == "\n".join(lines)
+        assert removed == ()
+
+
+@pytest.mark.parametrize("label", ["【関連記事】", "■関連キーワード", "관련기사", "相关阅读："])
+def test_read_more_labels_in_japanese_korean_and_chinese(label: str) -> None:
+    text, removed = clean_lines("\n".join([PROSE[0], label, PROSE[1]]))
+    assert text == "\n".join([PROSE[0], PROSE[1]])
+    assert [r.rule for r in removed] == ["line.read_more"]
+
+
+def test_short_cjk_steps_are_not_a_menu() -> None:
+    steps = [
+        "メニューから「設定」を開く。",
+        "保存先の欄を空にする",
+        "「適用」を押す。",
+        "再起動して完了",
+    ]
+    text, removed = clean_lines("\n".join([PROSE[0], *steps, PROSE[1]]))
+    assert text == "\n".join([PROSE[0], *steps, PROSE[1]])
+    assert removed == ()
+    menu = ["ホーム", "政治", "経済", "国際"]  # a few characters each: still a menu
+    _, removed = clean_lines("\n".join([PROSE[0], *menu, PROSE[1]]))
+    assert [r.rule for r in removed] == ["line.menu"] * 4
+
+
+def test_hover_cards_inside_a_paragraph_are_removed() -> None:
+    tree = _tree(
+        "<p>The plan was backed by Rep. <a href='/p/jane-roe'>Jane Roe</a>"
+        "<span class='rollover-people'><span class='rollover-block'>Jane Roe"
+        "<a href='/a'>Roe backs the harbor plan</a></span></span> on Monday.</p>"
+        "<p>Critics <span class='c-tooltip'>Definition: people who object</span>disagreed.</p>"
+    )
+    result = preclean(tree)
+    assert {r.rule for r in result.removed} == {"dom.promo"}
+    remaining = lxml_html.tostring(tree, encoding="unicode")
+    assert "Roe backs" not in remaining and "Definition" not in remaining
+    assert "on Monday." in remaining and "disagreed." in remaining
+
+
+def test_a_promo_box_without_paragraphs_is_removed_however_long() -> None:
+    appeal = "We depend on readers like you to keep our reporting independent and free. " * 10
+    story = "<p>" + "The tram line will connect the suburbs with the campus. " * 12 + "</p>"
+    tree = _tree(
+        f"<article>{story}<div class='InlineDonationPromo'><span>{appeal}</span></div>"
+        f"<div class='promo-teaser'><span>{appeal}</span></div></article>"
+    )
+    result = preclean(tree)
+    assert [r.rule for r in result.removed] == ["dom.promo"]
+    remaining = lxml_html.tostring(tree, encoding="unicode")
+    assert "tram line" in remaining
+    # A "teaser" block without paragraphs can be the story's lead: long ones are kept.
+    assert remaining.count("We depend on readers") == 10
