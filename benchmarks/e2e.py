@@ -88,11 +88,24 @@ def floor(pages: list[Path], sample: int) -> dict[str, float]:
     return {"one_process_pages_per_s": round(one, 1), "two_process_pages_per_s": round(two, 1)}
 
 
+def serve_site(folder: str, count: int, ready: Any, stop: Any) -> None:
+    """The loopback site, in its own process as a real site would be (its CPU still counts
+    against the machine's cores, but its threads and memory are not the flow process's)."""
+    from flows.demo import DemoServer
+
+    servers = [DemoServer(data_dir=Path(folder)) for _ in range(count)]
+    for server in servers:
+        server.__enter__()
+    ready.put([server.base_url for server in servers])
+    stop.wait()
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
 def child(articles: int, feeds: int, servers: int, task_runner: str) -> dict[str, Any]:
     """One measurement in this process: build, serve, ingest twice."""
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.demo import DemoServer
     from flows.ingest import ingest
     from flows.runners import build_task_runner
 
@@ -101,15 +114,17 @@ def child(articles: int, feeds: int, servers: int, task_runner: str) -> dict[str
         folder = Path(tmp)
         paths = build_site(folder, pages, articles, feeds)
         overrides = {"allow_private": ["127.0.0.1/32"], "per_host_delay_s": 0.0}
+        context = multiprocessing.get_context("spawn")
+        ready, stop = context.Queue(), context.Event()
+        site = context.Process(target=serve_site, args=(str(folder), servers, ready, stop))
+        site.start()
         with prefect_test_harness(server_startup_timeout=120):
-            servers_list = [DemoServer(data_dir=folder) for _ in range(servers)]
-            for server in servers_list:
-                server.__enter__()
+            base_urls = ready.get(timeout=60)
             try:
                 publishers = [
                     {
                         "name": f"Publisher {s}",
-                        "feeds": [servers_list[s].base_url + p for p in paths[s::servers]],
+                        "feeds": [base_urls[s] + p for p in paths[s::servers]],
                     }
                     for s in range(servers)
                 ]
@@ -128,8 +143,8 @@ def child(articles: int, feeds: int, servers: int, task_runner: str) -> dict[str
                 second = flow(**params)
                 second_s = time.perf_counter() - started
             finally:
-                for server in servers_list:
-                    server.__exit__(None, None, None)
+                stop.set()
+                site.join(timeout=30)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Extraction worker processes (flows.extraction_pool) have their own memory: the largest
     # one, reported beside the flow process's so no memory hides there.

@@ -18,6 +18,7 @@ from flows.extraction_pool import extract_in_pool
 from flows.http import Fetcher, HttpResult
 from flows.robots import MemoryRobotsStore, RobotsPolicy, RobotsRecord
 from flows.settings import Settings
+from transforms.dedup import FingerprintCache
 from transforms.extract import extract_article
 from transforms.records import Dropped, ExtractedArticle
 
@@ -34,11 +35,16 @@ class RunClient:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Worker processes extraction goes to (flows.extraction_pool); 0: in the calling thread.
     extract_workers: int = 0
+    # Fingerprints the workers computed, for the run's clustering (warehouse.dedup).
+    fingerprints: FingerprintCache = field(default_factory=FingerprintCache)
 
     def extract(self, page: bytes, url: str | None, **options: Any) -> ExtractedArticle | Dropped:
-        if self.extract_workers:
-            return extract_in_pool(self.extract_workers, page, url, **options)
-        return extract_article(page, url, **options)
+        if not self.extract_workers:
+            return extract_article(page, url, **options)
+        result, fingerprint = extract_in_pool(self.extract_workers, page, url, **options)
+        if isinstance(result, ExtractedArticle):
+            self.fingerprints.put(result.text, fingerprint)
+        return result
 
     def capture(self, result: HttpResult, kind: str) -> CaptureRef | None:
         """Write ``result`` to the run's WARC captures; a failing disk costs the capture, not

@@ -4,7 +4,9 @@ With the thread task runner, fetch tasks share one HTTP client (politeness, robo
 extraction is CPU-bound Python that holds the GIL: one core does it all. Here extraction goes to
 a process pool instead, created on first use and shared by every run of this process (workers
 pay trafilatura's import once). Inputs and outputs are plain values: page bytes in, an
-``ExtractedArticle`` or ``Dropped`` out.
+``ExtractedArticle`` or ``Dropped`` out, with the article's dedup fingerprint (signature and
+shingle set, :func:`transforms.dedup.fingerprint`) computed there too: clustering runs in this
+process, under its GIL, and would otherwise shingle every new text here.
 
 A worker that dies (lxml crashing on a hostile page) breaks the pool: it is rebuilt and the page
 tried again. When the pool keeps breaking — or cannot start at all, as seen under a Prefect
@@ -23,6 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from transforms.dedup import Fingerprint, fingerprint
 from transforms.extract import extract_article
 from transforms.records import Dropped, ExtractedArticle
 
@@ -72,10 +75,17 @@ def shutdown_pool() -> None:
 atexit.register(shutdown_pool)
 
 
-def extract_in_pool(
-    workers: int, page: bytes, url: str | None, **options: Any
-) -> ExtractedArticle | Dropped:
-    """``extract_article(page, url, **options)`` in a worker process (see the module)."""
+Extracted = tuple[ExtractedArticle | Dropped, Fingerprint | None]
+
+
+def _extract_and_fingerprint(page: bytes, url: str | None, **options: Any) -> Extracted:
+    result = extract_article(page, url, **options)
+    return result, fingerprint(result.text) if isinstance(result, ExtractedArticle) else None
+
+
+def extract_in_pool(workers: int, page: bytes, url: str | None, **options: Any) -> Extracted:
+    """``extract_article(page, url, **options)`` in a worker process (see the module), and the
+    article's fingerprint (None for a dropped page, or when extracted in this process)."""
     global _disabled
     # Pages in flight when another page kills a worker fail with it: they get another go.
     for _ in range(3):
@@ -83,13 +93,11 @@ def extract_in_pool(
             break
         pool = _get_pool(workers)
         try:
-            result: ExtractedArticle | Dropped = pool.submit(
-                extract_article, page, url, **options
-            ).result()
+            result: Extracted = pool.submit(_extract_and_fingerprint, page, url, **options).result()
             return result
         except BrokenProcessPool:
             _discard(pool)
     if not _disabled:
         _disabled = True
         _log.warning("extraction worker processes keep failing: extracting in-process from now")
-    return extract_article(page, url, **options)
+    return extract_article(page, url, **options), None

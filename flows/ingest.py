@@ -46,6 +46,7 @@ from flows.robots import RobotsRecord
 from flows.search_refresh import refresh_in_child
 from flows.settings import HostPoliteness, Settings
 from flows.sources import Publisher, adhoc_sources, load_sources, source_rows
+from transforms.dedup import FingerprintCache
 from transforms.discovery import SitemapResult, SitemapUrl, parse_sitemap
 from transforms.extract import SourceHints
 from transforms.feeds import parse_feed
@@ -656,7 +657,7 @@ def ingest(
         )
         policy = job_policy(job, settings)
         jobs.append(replace(job, conditional=not d.needs_unconditional(started, policy)))
-    with fetching_run(db, run_id, settings, robots, counts):
+    with fetching_run(db, run_id, settings, robots, counts) as client:
         counts["feeds_total"] = len(jobs)
         progress.add_total("feeds", len(jobs))
         by_host: dict[str, list[FeedJob]] = defaultdict(list)
@@ -682,7 +683,7 @@ def ingest(
                     for chunk in _chunks(host_jobs, settings.page_batch_size)
                 )
 
-        _load_pages_as_done(db, run_id, page_futures, counts, settings)
+        _load_pages_as_done(db, run_id, page_futures, counts, settings, client.fingerprints)
     with open_warehouse(db) as con:
         load.finish_run(con, run_id, datetime.now(UTC), "completed", counts)
         errors_by_class, per_source = run_report_data(con, run_id)
@@ -710,10 +711,12 @@ def _load_pages_as_done(
     futures: list[PrefectFuture[list[PageResult]]],
     counts: dict[str, int],
     settings: Settings,
+    fingerprints: FingerprintCache | None = None,
 ) -> None:
     """Load page batches as they finish, several batches per transaction (opening the file and
     checkpointing on close cost more than loading 25 pages). A finished future is dropped at
-    once, so a run holds at most one load batch of pages, however many it fetches."""
+    once, so a run holds at most one load batch of pages, however many it fetches.
+    ``fingerprints`` are the dedup fingerprints extraction already computed (bounded)."""
     pending = list(futures)
     futures.clear()  # the caller's list would keep every result alive to the end
     buffered: list[PageResult] = []
@@ -723,7 +726,9 @@ def _load_pages_as_done(
         buffered.extend(finished.result())
         del finished
         if len(buffered) >= settings.load_batch_pages or not pending:
-            _load_page_results(db, run_id, buffered, counts, settings.dedup_window_days)
+            _load_page_results(
+                db, run_id, buffered, counts, settings.dedup_window_days, fingerprints
+            )
             buffered = []
 
 
@@ -878,7 +883,12 @@ def _empty_candidates() -> pl.DataFrame:
 
 
 def _load_page_results(
-    db: str, run_id: str, results: list[PageResult], counts: dict[str, int], window_days: int
+    db: str,
+    run_id: str,
+    results: list[PageResult],
+    counts: dict[str, int],
+    window_days: int,
+    fingerprints: FingerprintCache | None = None,
 ) -> None:
     counts["pages_fetched"] += len(results)
     counts["articles_failed"] += sum(1 for r in results if r.fetch.error_class)
@@ -886,7 +896,7 @@ def _load_page_results(
     frames = article_frames(results, datetime.now(UTC))
     with open_warehouse(db) as con:
         loaded = load.load_pages(con, run_id, fetches_frame([r.fetch for r in results]), frames)
-        clustered = dedup_pending(con, datetime.now(UTC), window_days)
+        clustered = dedup_pending(con, datetime.now(UTC), window_days, fingerprints)
     counts["articles_new"] += loaded.new
     counts["articles_updated"] += loaded.updated
     counts["articles_unchanged"] += loaded.unchanged

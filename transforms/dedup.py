@@ -62,7 +62,9 @@ set (8 bytes per shingle) for exact verification, or recompute it from the store
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -94,6 +96,8 @@ __all__ = [
     "DedupIndex",
     "Doc",
     "DocumentCluster",
+    "Fingerprint",
+    "FingerprintCache",
     "Match",
     "MemoryIndex",
     "Signature",
@@ -102,6 +106,8 @@ __all__ = [
     "cluster",
     "cluster_documents",
     "estimate",
+    "fingerprint",
+    "fingerprints",
     "is_match",
     "is_unspaced",
     "shingle_set",
@@ -450,14 +456,96 @@ def _minhash_rows(xs: Sequence[UInt64Array]) -> UInt32Array:
     return out.astype(np.uint32)
 
 
-def _fingerprints(texts: Sequence[str]) -> list[tuple[Signature, UInt64Array] | None]:
+# A text's signature and sorted unique shingle set; None: too short to fingerprint.
+Fingerprint = tuple[Signature, UInt64Array]
+
+
+def _fingerprints(texts: Sequence[str]) -> list[Fingerprint | None]:
     sets = _shingle_sets(texts)
     present = [i for i, s in enumerate(sets) if len(s)]
     rows = _minhash_rows([sets[i] % _P for i in present])
-    result: list[tuple[Signature, UInt64Array] | None] = [None] * len(texts)
+    result: list[Fingerprint | None] = [None] * len(texts)
     for row, i in zip(rows, present, strict=True):
         result[i] = (Signature(row, len(sets[i])), sets[i])
     return result
+
+
+def fingerprint(text: str) -> Fingerprint | None:
+    """Signature and shingle set of one text (``None``: too short), e.g. computed where the
+    text is extracted and handed to a :class:`FingerprintCache` of the process that clusters."""
+    return _fingerprints([text])[0]
+
+
+class FingerprintCache:
+    """Fingerprints already computed, by text, the most recently used kept up to ``max_bytes``.
+
+    Clustering needs the shingle set of every stored candidate that passes the signature
+    prefilter, and a stored text names no set: without this cache a story syndicated N times
+    is shingled again for each of its N copies. A run keeps one: the fingerprints of its own
+    new articles go in as they are computed (in extraction workers, or when clustered), and a
+    later copy finds its candidates' sets here. Keys are 128-bit digests of the exact text, so
+    a hit is the fingerprint :func:`fingerprint` would compute. Safe to share between threads.
+    """
+
+    def __init__(self, max_bytes: int = 32 << 20) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[bytes, tuple[Fingerprint | None, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(text: str) -> bytes:
+        return xxhash.xxh3_128_digest(text.encode("utf-8", "surrogatepass"))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def put(self, text: str, value: Fingerprint | None) -> None:
+        size = 64 + (value[1].nbytes + value[0].values.nbytes if value is not None else 0)
+        if size > self.max_bytes:
+            return
+        key = self._key(text)
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self.bytes -= old[1]
+            self._entries[key] = (value, size)
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                _, (_, freed) = self._entries.popitem(last=False)
+                self.bytes -= freed
+
+    def lookup(self, texts: Sequence[str]) -> tuple[list[Fingerprint | None], list[int]]:
+        """The cached fingerprints of ``texts`` and the indexes of those not cached."""
+        found: list[Fingerprint | None] = [None] * len(texts)
+        missing = []
+        with self._lock:
+            for i, text in enumerate(texts):
+                entry = self._entries.get(self._key(text))
+                if entry is None:
+                    missing.append(i)
+                    continue
+                self._entries.move_to_end(self._key(text))
+                found[i] = entry[0]
+        self.hits += len(texts) - len(missing)
+        self.misses += len(missing)
+        return found, missing
+
+
+def fingerprints(
+    texts: Sequence[str], cache: FingerprintCache | None = None
+) -> list[Fingerprint | None]:
+    """:func:`fingerprint` of each text, vectorised over those ``cache`` does not hold (which
+    it then does)."""
+    if cache is None:
+        return _fingerprints(texts)
+    found, missing = cache.lookup(texts)
+    for i, value in zip(missing, _fingerprints([texts[i] for i in missing]), strict=True):
+        found[i] = value
+        cache.put(texts[i], value)
+    return found
 
 
 def signatures(texts: Sequence[str]) -> list[Signature | None]:
@@ -557,6 +645,10 @@ class DedupIndex(Protocol):
         """The stored documents among ``doc_ids`` (unknown ids are left out)."""
         ...
 
+    # Optional: ``shared_bands(keys_of) -> Iterable[(i, doc_id, shared)]``, for each new
+    # document ``i`` of ``keys_of`` (index -> its band keys) the stored documents sharing keys
+    # with it and how many: what ``candidates`` gives, counted where the keys are stored (a
+    # story syndicated N times otherwise returns N rows per band of every copy).
     # Optional: ``shingles(doc_ids) -> Mapping[str, shingle set]`` for stored documents kept
     # without their shingles; asked only for candidates that pass the signature prefilter
     # (a database recomputes them from the stored text). Without it, those pairs are
@@ -669,15 +761,22 @@ def _candidates(
         for code, c in zip(uniq.tolist(), counts.tolist(), strict=True):
             a, b = divmod(code, n)
             scored[(docs[present[a]].doc_id, docs[present[b]].doc_id)] = c
-    docs_of_key: dict[int, list[int]] = {}
-    for i, row in keys_of.items():
-        for k in row:
-            docs_of_key.setdefault(k, []).append(i)
-    for key, stored_id in index.candidates(list(docs_of_key)):
-        for i in docs_of_key.get(key, ()):
+    counted = getattr(index, "shared_bands", None)
+    if counted is not None and keys_of:
+        for i, stored_id, shared in counted(keys_of):
             if stored_id != docs[i].doc_id:
                 pair = (docs[i].doc_id, stored_id)
-                scored[pair] = scored.get(pair, 0) + 1
+                scored[pair] = scored.get(pair, 0) + shared
+    else:
+        docs_of_key: dict[int, list[int]] = {}
+        for i, row in keys_of.items():
+            for k in row:
+                docs_of_key.setdefault(k, []).append(i)
+        for key, stored_id in index.candidates(list(docs_of_key)):
+            for i in docs_of_key.get(key, ()):
+                if stored_id != docs[i].doc_id:
+                    pair = (docs[i].doc_id, stored_id)
+                    scored[pair] = scored.get(pair, 0) + 1
     batch_ids = {d.doc_id for d in docs}
     by_doc: dict[str, list[tuple[int, str]]] = {}
     for (a, b), c in scored.items():
@@ -726,7 +825,13 @@ def _hubs(edges: Iterable[tuple[str, str, bool]]) -> set[str]:
     return hubs
 
 
-def cluster(docs: Sequence[Doc], index: DedupIndex, *, verify_exact: bool = True) -> Clustering:
+def cluster(
+    docs: Sequence[Doc],
+    index: DedupIndex,
+    *,
+    verify_exact: bool = True,
+    cache: FingerprintCache | None = None,
+) -> Clustering:
     """Cluster a batch of new documents among themselves and against ``index``.
 
     For each document: signature and band keys (returned for persisting); candidates from the
@@ -737,15 +842,15 @@ def cluster(docs: Sequence[Doc], index: DedupIndex, *, verify_exact: bool = True
     ids = [d.doc_id for d in docs]
     if len(set(ids)) != len(ids):
         raise ValueError("doc_id values must be unique within a batch")
-    fingerprints = _fingerprints([d.text for d in docs])
-    present = [i for i, fp in enumerate(fingerprints) if fp]
+    prints = fingerprints([d.text for d in docs], cache)
+    present = [i for i, fp in enumerate(prints) if fp]
     keys_of: dict[int, tuple[int, ...]] = {}
     if present:
-        matrix = _band_key_matrix(np.stack([fp[0].values for fp in fingerprints if fp]))
+        matrix = _band_key_matrix(np.stack([fp[0].values for fp in prints if fp]))
         keys_of = {i: tuple(int(k) for k in row) for i, row in zip(present, matrix, strict=True)}
     kept = _candidates(docs, keys_of, index)
 
-    new_fp = {docs[i].doc_id: fp for i, fp in enumerate(fingerprints) if fp}
+    new_fp = {docs[i].doc_id: fp for i, fp in enumerate(prints) if fp}
     stored = dict(index.fetch({b for _, b in kept if b not in new_fp})) if kept else {}
     # Signature prefilter first; only the pairs that pass need shingle sets, which a stored
     # side may have to load (see DedupIndex.shingles): most candidates never get that far.
@@ -813,7 +918,7 @@ def cluster(docs: Sequence[Doc], index: DedupIndex, *, verify_exact: bool = True
     assignments = []
     for i, d in enumerate(docs):
         n = "n:" + d.doc_id
-        fp = fingerprints[i]
+        fp = prints[i]
         assignments.append(
             Assignment(
                 d.doc_id,

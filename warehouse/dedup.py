@@ -13,12 +13,13 @@ worker clustered meanwhile conflicts, and the retry finds those articles done.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from transforms import dedup
@@ -28,6 +29,7 @@ __all__ = ["DedupCounts", "WarehouseIndex", "dedup_pending"]
 
 DEFAULT_WINDOW_DAYS = 14
 CHUNK = 1000
+_NO_SHINGLES = np.empty(0, dtype=np.uint64)
 
 
 @contextmanager
@@ -61,10 +63,17 @@ class WarehouseIndex:
     """:class:`transforms.dedup.DedupIndex` over ``article_bands`` / ``article_signatures``,
     limited to articles dated within ``[since, until]``."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, since: datetime, until: datetime) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        since: datetime,
+        until: datetime,
+        cache: dedup.FingerprintCache | None = None,
+    ) -> None:
         self.con = con
         self.since = since
         self.until = until
+        self.cache = cache
 
     def candidates(self, band_keys: Collection[int]) -> Iterable[tuple[int, str]]:
         if not band_keys:
@@ -83,6 +92,33 @@ class WarehouseIndex:
         ).fetchall()
         self.con.unregister("wanted_bands")
         return [(int(key), str(article_id)) for key, article_id in rows]
+
+    def shared_bands(self, keys_of: Mapping[int, Sequence[int]]) -> Iterable[tuple[int, str, int]]:
+        """Per new document, the stored articles sharing band keys with it and how many,
+        counted by DuckDB (see :class:`transforms.dedup.DedupIndex`)."""
+        wanted = pl.DataFrame(
+            {
+                "i": [i for i, keys in keys_of.items() for _ in keys],
+                "band_key": [k for keys in keys_of.values() for k in keys],
+            },
+            schema={"i": pl.Int64(), "band_key": pl.Int64()},
+        )
+        self.con.register("wanted_doc_bands", wanted)
+        try:
+            rows = self.con.execute(
+                """
+                select w.i, b.article_id, count(*)
+                from wanted_doc_bands w
+                join article_bands b using (band_key)
+                join articles a using (article_id)
+                where coalesce(a.published_at, a.first_seen_at) between ? and ?
+                group by all
+                """,
+                [self.since, self.until],
+            ).fetchall()
+        finally:
+            self.con.unregister("wanted_doc_bands")
+        return [(int(i), str(article_id), int(shared)) for i, article_id, shared in rows]
 
     def fetch(self, doc_ids: Collection[str]) -> Mapping[str, dedup.StoredDoc]:
         if not doc_ids:
@@ -116,7 +152,11 @@ class WarehouseIndex:
             rows = self.con.execute(
                 f"select article_id, text from articles where article_id in (select id from {ids})"
             ).fetchall()
-        sets = dedup.shingle_sets([text for _, text in rows])
+        texts = [text for _, text in rows]
+        if self.cache is None:
+            sets = dedup.shingle_sets(texts)
+        else:
+            sets = [fp[1] if fp else _NO_SHINGLES for fp in dedup.fingerprints(texts, self.cache)]
         return {str(article_id): s for (article_id, _), s in zip(rows, sets, strict=True)}
 
 
@@ -129,12 +169,17 @@ class DedupCounts:
 
 
 def dedup_pending(
-    con: duckdb.DuckDBPyConnection, now: datetime, window_days: int = DEFAULT_WINDOW_DAYS
+    con: duckdb.DuckDBPyConnection,
+    now: datetime,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    cache: dedup.FingerprintCache | None = None,
 ) -> DedupCounts:
-    """Cluster every article that has no signature yet; refresh edited articles' signatures."""
+    """Cluster every article that has no signature yet; refresh edited articles' signatures.
+    ``cache`` (a run's) holds fingerprints already computed: see
+    :class:`transforms.dedup.FingerprintCache`."""
     counts = DedupCounts()
     while True:
-        chunk = _cluster_next_chunk(con, now, window_days)
+        chunk = _cluster_next_chunk(con, now, window_days, cache)
         if chunk is None:
             break
         counts = _merge(counts, chunk)
@@ -144,7 +189,10 @@ def dedup_pending(
 
 @retry_conflicts
 def _cluster_next_chunk(
-    con: duckdb.DuckDBPyConnection, now: datetime, window_days: int
+    con: duckdb.DuckDBPyConnection,
+    now: datetime,
+    window_days: int,
+    cache: dedup.FingerprintCache | None,
 ) -> DedupCounts | None:
     """Cluster the next chunk of articles without a signature; None when there are none."""
     pending_rows = con.execute(
@@ -161,7 +209,7 @@ def _cluster_next_chunk(
     ]
     if not pending:
         return None
-    return _cluster_chunk(con, pending, now, window_days)
+    return _cluster_chunk(con, pending, now, window_days, cache)
 
 
 @retry_conflicts
@@ -191,12 +239,13 @@ def _cluster_chunk(
     pending: list[tuple[int, str, datetime]],
     now: datetime,
     window_days: int,
+    cache: dedup.FingerprintCache | None = None,
 ) -> DedupCounts:
     window = timedelta(days=window_days)
     dates = [when for _, _, when in pending]
-    index = WarehouseIndex(con, _shift(min(dates), -window), _shift(max(dates), window))
+    index = WarehouseIndex(con, _shift(min(dates), -window), _shift(max(dates), window), cache)
     docs = [dedup.Doc(str(article_id), text, when) for article_id, text, when in pending]
-    result = dedup.cluster(docs, index)
+    result = dedup.cluster(docs, index, cache=cache)
     with _id_table(con, "pending_ids", (article_id for article_id, _, _ in pending)) as ids:
         hashes = dict(
             con.execute(

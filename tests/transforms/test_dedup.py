@@ -334,3 +334,43 @@ def test_naive_and_aware_dates_order_the_same_way() -> None:
     assert {x.cluster_id for x in result.assignments} == {"earlier"}
     undated = [Doc("a", STRIKE, None), Doc("b", STRIKE, T0)]
     assert {x.cluster_id for x in cluster(undated, MemoryIndex()).assignments} == {"b"}
+
+
+def test_fingerprint_cache_returns_what_would_be_computed_and_stays_within_its_bytes() -> None:
+    texts = [STRIKE, STRIKE_FOLLOW_UP, JAPANESE, "too short"]
+    cache = dedup.FingerprintCache()
+    first = dedup.fingerprints(texts, cache)
+    assert (cache.hits, cache.misses) == (0, 4)
+    again = dedup.fingerprints(texts, cache)
+    assert (cache.hits, cache.misses) == (4, 4)
+    for cached, fresh in zip(again, [dedup.fingerprint(t) for t in texts], strict=True):
+        if fresh is None:
+            assert cached is None
+            continue
+        assert cached is not None
+        assert cached[0] == fresh[0]
+        assert cached[1].tolist() == fresh[1].tolist()
+    assert first[3] is None
+    # Bounded: room for about one fingerprint keeps only the most recent.
+    one = first[0]
+    assert one is not None
+    small = dedup.FingerprintCache(max_bytes=one[1].nbytes + one[0].values.nbytes + 100)
+    dedup.fingerprints([STRIKE, STRIKE_FOLLOW_UP], small)
+    assert len(small) == 1
+    assert small.bytes <= small.max_bytes
+    assert small.lookup([STRIKE_FOLLOW_UP])[1] == []  # the newest stayed
+    assert small.lookup([STRIKE])[1] == [0]
+
+
+def test_clustering_with_a_cache_equals_clustering_without() -> None:
+    copies = [("wire", STRIKE), ("a", wire_copy(STRIKE, 0.9)), ("b", wire_copy(STRIKE, 0.7))]
+    batch = new_batch(*copies, ("other", STRIKE_FOLLOW_UP), ("jp", JAPANESE))
+    cache = dedup.FingerprintCache()
+    dedup.fingerprints([STRIKE], cache)  # as an extraction worker would have sent it
+    with_cache = cluster(batch, MemoryIndex(), cache=cache)
+    without = cluster(batch, MemoryIndex())
+    assert [a.cluster_id for a in with_cache.assignments] == [
+        a.cluster_id for a in without.assignments
+    ]
+    assert with_cache.matches == without.matches
+    assert cache.hits == 1  # the wire text was not shingled again
