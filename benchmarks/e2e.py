@@ -88,6 +88,29 @@ def floor(pages: list[Path], sample: int) -> dict[str, float]:
     return {"one_process_pages_per_s": round(one, 1), "two_process_pages_per_s": round(two, 1)}
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children() -> dict[int, str]:
+    """This process's child processes: pid -> what they are (by command line)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != os.getpid():
+                continue
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        found[int(stat.parent.name)] = command
+    return found
+
+
 def serve_site(folder: str, count: int, ready: Any, stop: Any) -> None:
     """The loopback site, in its own process as a real site would be (its CPU still counts
     against the machine's cores, but its threads and memory are not the flow process's)."""
@@ -129,16 +152,39 @@ def child(articles: int, feeds: int, servers: int, task_runner: str) -> dict[str
                     for s in range(servers)
                 ]
                 flow = ingest.with_options(task_runner=build_task_runner(task_runner, 8))
-                params = {
+                params: dict[str, Any] = {
                     "db": str(folder / "e2e.duckdb"),
                     "publishers": publishers,
                     "all_feeds": True,
                     "overrides": overrides,
                 }
                 rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                own = resource.getrusage(resource.RUSAGE_SELF)
+                children = _children()
+                cpu_before = {pid: _cpu_seconds(pid) for pid in children}
                 started = time.perf_counter()
                 first = flow(**params)
                 first_s = time.perf_counter() - started
+                own_after = resource.getrusage(resource.RUSAGE_SELF)
+                children.update(_children())  # extraction workers start with the first run
+                cpu = {
+                    "flow_process": own_after.ru_utime
+                    + own_after.ru_stime
+                    - own.ru_utime
+                    - own.ru_stime
+                }
+                for pid, command in children.items():
+                    kind = (
+                        "site_server"
+                        if pid == site.pid
+                        else "prefect_api_server"
+                        if "uvicorn" in command
+                        else "extraction_workers"
+                        if "spawn_main" in command
+                        else "other"
+                    )
+                    spent = _cpu_seconds(pid) - cpu_before.get(pid, 0.0)
+                    cpu[kind] = cpu.get(kind, 0.0) + spent
                 started = time.perf_counter()
                 second = flow(**params)
                 second_s = time.perf_counter() - started
@@ -161,6 +207,11 @@ def child(articles: int, feeds: int, servers: int, task_runner: str) -> dict[str
         "peak_rss_mb": round(peak_kb / 1024, 1),
         "largest_child_peak_rss_mb": round(children_kb / 1024, 1),
         "rss_before_runs_mb": round(rss_before / 1024, 1),
+        # Thread-seconds by stage, from the run's summary (flows.clients.StageClock): fetch
+        # and extract waits overlap across the fetch threads; load and dedup run in the flow.
+        "stage_seconds": first.get("stage_seconds", {}),
+        # CPU seconds per process during the first run (2 cores: at most 2 x first_run_s).
+        "cpu_seconds": {kind: round(value, 1) for kind, value in sorted(cpu.items())},
     }
 
 
@@ -176,6 +227,9 @@ def main() -> None:
         result = child(args.articles[0], args.feeds, args.servers, args.task_runner)
         sys.stdout.write("RESULT " + json.dumps(result) + "\n")
         return
+    # The floor is measured before and after the e2e runs: the machine is shared, and a
+    # reference taken only once may catch a busier or quieter minute than the runs did.
+    before = floor(_pages(corpus_root()), sample=400)
     runs = []
     for size in args.articles:
         command = [
@@ -195,7 +249,11 @@ def main() -> None:
         line = next(x for x in output.splitlines() if x.startswith("RESULT "))
         runs.append(json.loads(line.removeprefix("RESULT ")))
         print(runs[-1])
-    reference = floor(_pages(corpus_root()), sample=400)
+    after = floor(_pages(corpus_root()), sample=400)
+    reference = {key: round((before[key] + after[key]) / 2, 1) for key in before} | {
+        "before_runs": before,
+        "after_runs": after,
+    }
     largest = runs[-1]
     summary = {
         "runs": runs,

@@ -10,6 +10,9 @@ records and robots fetches to store.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +25,31 @@ from transforms.dedup import FingerprintCache
 from transforms.extract import extract_article
 from transforms.records import Dropped, ExtractedArticle
 
-__all__ = ["RunClient", "close_run_client", "open_run_client", "run_client"]
+__all__ = ["RunClient", "StageClock", "close_run_client", "open_run_client", "run_client"]
+
+
+class StageClock:
+    """Seconds a run spends in each stage, summed over the threads that do it (thread-seconds:
+    eight fetch threads waiting one second each count eight). Where a run's time goes, for its
+    summary and for ``benchmarks/e2e.py``; only this process's work is counted."""
+
+    def __init__(self) -> None:
+        self._seconds: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def timing(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - started
+            with self._lock:
+                self._seconds[stage] = self._seconds.get(stage, 0.0) + elapsed
+
+    def seconds(self) -> dict[str, float]:
+        with self._lock:
+            return {stage: round(total, 3) for stage, total in sorted(self._seconds.items())}
 
 
 @dataclass
@@ -37,8 +64,13 @@ class RunClient:
     extract_workers: int = 0
     # Fingerprints the workers computed, for the run's clustering (warehouse.dedup).
     fingerprints: FingerprintCache = field(default_factory=FingerprintCache)
+    clock: StageClock = field(default_factory=StageClock)
 
     def extract(self, page: bytes, url: str | None, **options: Any) -> ExtractedArticle | Dropped:
+        with self.clock.timing("extract"):
+            return self._extract(page, url, **options)
+
+    def _extract(self, page: bytes, url: str | None, **options: Any) -> ExtractedArticle | Dropped:
         if not self.extract_workers:
             return extract_article(page, url, **options)
         result, fingerprint = extract_in_pool(self.extract_workers, page, url, **options)
@@ -52,7 +84,8 @@ class RunClient:
         if self.captures is None:
             return None
         try:
-            return self.captures.write(result, kind)
+            with self.clock.timing("capture"):
+                return self.captures.write(result, kind)
         except CaptureError as exc:
             with self.lock:
                 self.capture_errors.append(f"{result.url}: {exc}")

@@ -38,7 +38,13 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import progress
 from flows.captures import CaptureRef, captures_root
-from flows.clients import RunClient, close_run_client, open_run_client, run_client
+from flows.clients import (
+    RunClient,
+    StageClock,
+    close_run_client,
+    open_run_client,
+    run_client,
+)
 from flows.extraction_pool import pool_workers
 from flows.http import HttpResult
 from flows.reporting import emit_health_events, publish_run_report, run_report_data
@@ -46,7 +52,6 @@ from flows.robots import RobotsRecord
 from flows.search_refresh import refresh_in_child
 from flows.settings import HostPoliteness, Settings
 from flows.sources import Publisher, adhoc_sources, load_sources, source_rows
-from transforms.dedup import FingerprintCache
 from transforms.discovery import SitemapResult, SitemapUrl, parse_sitemap
 from transforms.extract import SourceHints
 from transforms.feeds import parse_feed
@@ -190,13 +195,14 @@ def _conditional_get(client: RunClient, job: FeedJob, accept: str) -> HttpResult
     """A feed or sitemap source's fetch: validators echoed unless this is the occasional
     unconditional one; whatever robots.txt says (the publisher lists them for readers and
     crawlers)."""
-    return client.fetcher.get(
-        job.url,
-        etag=job.etag if job.conditional else None,
-        last_modified=job.last_modified if job.conditional else None,
-        accept=accept,
-        respect_robots=False,
-    )
+    with client.clock.timing("fetch_feeds"):
+        return client.fetcher.get(
+            job.url,
+            etag=job.etag if job.conditional else None,
+            last_modified=job.last_modified if job.conditional else None,
+            accept=accept,
+            respect_robots=False,
+        )
 
 
 def fetch_feed(client: RunClient, job: FeedJob, policy: PollPolicy) -> FeedOutcome:
@@ -475,7 +481,8 @@ def extracted_page(
 
 
 def fetch_page(client: RunClient, job: PageJob) -> PageResult:
-    result = client.fetcher.get(job.url, accept=PAGE_ACCEPT)
+    with client.clock.timing("fetch_pages"):
+        result = client.fetcher.get(job.url, accept=PAGE_ACCEPT)
     capture = client.capture(result, "page")
     # `newsdesk reextract` reads the WARC capture; only when writing it failed is the body kept
     # in the warehouse instead (compressed).
@@ -537,14 +544,20 @@ def fetch_pages(
 
 
 @contextmanager
-def open_warehouse(db: str, data_path: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_warehouse(
+    db: str, data_path: str | None = None, clock: StageClock | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """The write connection, held for one short step (readers get the file in between).
-    ``data_path``: where a DuckLake that does not exist yet keeps its files."""
-    con = connect(db, wait_seconds=WRITE_WAIT_SECONDS, data_path=data_path)
+    ``data_path``: where a DuckLake that does not exist yet keeps its files. With a
+    ``clock``, opening and closing (a checkpoint) are timed."""
+    clock = clock or StageClock()
+    with clock.timing("warehouse_open"):
+        con = connect(db, wait_seconds=WRITE_WAIT_SECONDS, data_path=data_path)
     try:
         yield con
     finally:
-        con.close()
+        with clock.timing("warehouse_close"):
+            con.close()
 
 
 def _state_frame(outcomes: list[FeedOutcome]) -> pl.DataFrame:
@@ -683,15 +696,19 @@ def ingest(
                     for chunk in _chunks(host_jobs, settings.page_batch_size)
                 )
 
-        _load_pages_as_done(db, run_id, page_futures, counts, settings, client.fingerprints)
-    with open_warehouse(db) as con:
+        _load_pages_as_done(db, run_id, page_futures, counts, settings, client)
+    clock = client.clock
+    with clock.timing("finish"), open_warehouse(db, clock=clock) as con:
         load.finish_run(con, run_id, datetime.now(UTC), "completed", counts)
         errors_by_class, per_source = run_report_data(con, run_id)
         emit_health_events(con, datetime.now(UTC))
-    refresh_search(db)
+    with clock.timing("search_refresh"):
+        refresh_search(db)
     summary = {"run_id": run_id, "status": "completed", **counts}
     publish_run_report(summary, errors_by_class, per_source)
-    logger.info("run %s completed: %s", run_id, counts)
+    # Where the run's time went, in thread-seconds (flows.clients.StageClock).
+    summary["stage_seconds"] = clock.seconds()
+    logger.info("run %s completed: %s; seconds by stage: %s", run_id, counts, clock.seconds())
     return summary
 
 
@@ -711,12 +728,12 @@ def _load_pages_as_done(
     futures: list[PrefectFuture[list[PageResult]]],
     counts: dict[str, int],
     settings: Settings,
-    fingerprints: FingerprintCache | None = None,
+    client: RunClient,
 ) -> None:
     """Load page batches as they finish, several batches per transaction (opening the file and
     checkpointing on close cost more than loading 25 pages). A finished future is dropped at
     once, so a run holds at most one load batch of pages, however many it fetches.
-    ``fingerprints`` are the dedup fingerprints extraction already computed (bounded)."""
+    The run ``client`` brings the dedup fingerprints extraction computed, and the clock."""
     pending = list(futures)
     futures.clear()  # the caller's list would keep every result alive to the end
     buffered: list[PageResult] = []
@@ -726,9 +743,7 @@ def _load_pages_as_done(
         buffered.extend(finished.result())
         del finished
         if len(buffered) >= settings.load_batch_pages or not pending:
-            _load_page_results(
-                db, run_id, buffered, counts, settings.dedup_window_days, fingerprints
-            )
+            _load_page_results(db, run_id, buffered, counts, settings.dedup_window_days, client)
             buffered = []
 
 
@@ -888,15 +903,20 @@ def _load_page_results(
     results: list[PageResult],
     counts: dict[str, int],
     window_days: int,
-    fingerprints: FingerprintCache | None = None,
+    client: RunClient,
 ) -> None:
     counts["pages_fetched"] += len(results)
     counts["articles_failed"] += sum(1 for r in results if r.fetch.error_class)
     counts["articles_dropped"] += sum(1 for r in results if r.fetch.drop_reason)
-    frames = article_frames(results, datetime.now(UTC))
-    with open_warehouse(db) as con:
-        loaded = load.load_pages(con, run_id, fetches_frame([r.fetch for r in results]), frames)
-        clustered = dedup_pending(con, datetime.now(UTC), window_days, fingerprints)
+    clock = client.clock
+    with clock.timing("load"):
+        frames = article_frames(results, datetime.now(UTC))
+        fetches = fetches_frame([r.fetch for r in results])
+    with open_warehouse(db, clock=clock) as con:
+        with clock.timing("load"):
+            loaded = load.load_pages(con, run_id, fetches, frames)
+        with clock.timing("dedup"):
+            clustered = dedup_pending(con, datetime.now(UTC), window_days, client.fingerprints)
     counts["articles_new"] += loaded.new
     counts["articles_updated"] += loaded.updated
     counts["articles_unchanged"] += loaded.unchanged

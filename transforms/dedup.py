@@ -65,7 +65,7 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
@@ -477,14 +477,20 @@ def fingerprint(text: str) -> Fingerprint | None:
 
 
 class FingerprintCache:
-    """Fingerprints already computed, by text, the most recently used kept up to ``max_bytes``.
+    """Fingerprints already computed, the most recently used kept up to ``max_bytes``.
 
     Clustering needs the shingle set of every stored candidate that passes the signature
     prefilter, and a stored text names no set: without this cache a story syndicated N times
     is shingled again for each of its N copies. A run keeps one: the fingerprints of its own
     new articles go in as they are computed (in extraction workers, or when clustered), and a
-    later copy finds its candidates' sets here. Keys are 128-bit digests of the exact text, so
-    a hit is the fingerprint :func:`fingerprint` would compute. Safe to share between threads.
+    later copy finds its candidates' sets here. Entries are found two ways:
+
+    * by text (:meth:`lookup`, :meth:`put`): a 128-bit digest of the exact text, so a hit is
+      what :func:`fingerprint` would compute;
+    * by stored document (:meth:`stored`, :meth:`put_stored`): a key the store gives, such as
+      (article id, content hash), so the store need not even read the text back.
+
+    Safe to share between threads.
     """
 
     def __init__(self, max_bytes: int = 32 << 20) -> None:
@@ -492,21 +498,20 @@ class FingerprintCache:
         self.bytes = 0
         self.hits = 0
         self.misses = 0
-        self._entries: OrderedDict[bytes, tuple[Fingerprint | None, int]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Fingerprint | None, int]] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
-    def _key(text: str) -> bytes:
+    def _text_key(text: str) -> bytes:
         return xxhash.xxh3_128_digest(text.encode("utf-8", "surrogatepass"))
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def put(self, text: str, value: Fingerprint | None) -> None:
+    def _put(self, key: Hashable, value: Fingerprint | None) -> None:
         size = 64 + (value[1].nbytes + value[0].values.nbytes if value is not None else 0)
         if size > self.max_bytes:
             return
-        key = self._key(text)
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
@@ -517,21 +522,35 @@ class FingerprintCache:
                 _, (_, freed) = self._entries.popitem(last=False)
                 self.bytes -= freed
 
-    def lookup(self, texts: Sequence[str]) -> tuple[list[Fingerprint | None], list[int]]:
-        """The cached fingerprints of ``texts`` and the indexes of those not cached."""
-        found: list[Fingerprint | None] = [None] * len(texts)
+    def _get(self, keys: Sequence[Hashable]) -> tuple[list[Fingerprint | None], list[int]]:
+        found: list[Fingerprint | None] = [None] * len(keys)
         missing = []
         with self._lock:
-            for i, text in enumerate(texts):
-                entry = self._entries.get(self._key(text))
+            for i, key in enumerate(keys):
+                entry = self._entries.get(key)
                 if entry is None:
                     missing.append(i)
                     continue
-                self._entries.move_to_end(self._key(text))
+                self._entries.move_to_end(key)
                 found[i] = entry[0]
-        self.hits += len(texts) - len(missing)
+        self.hits += len(keys) - len(missing)
         self.misses += len(missing)
         return found, missing
+
+    def put(self, text: str, value: Fingerprint | None) -> None:
+        self._put(self._text_key(text), value)
+
+    def lookup(self, texts: Sequence[str]) -> tuple[list[Fingerprint | None], list[int]]:
+        """The cached fingerprints of ``texts`` and the indexes of those not cached."""
+        return self._get([self._text_key(t) for t in texts])
+
+    def put_stored(self, key: Hashable, value: Fingerprint | None) -> None:
+        self._put(("stored", key), value)
+
+    def stored(self, keys: Sequence[Hashable]) -> tuple[list[Fingerprint | None], list[int]]:
+        """The cached fingerprints of stored documents by their store's ``keys``, and the
+        indexes of those not cached."""
+        return self._get([("stored", key) for key in keys])
 
 
 def fingerprints(

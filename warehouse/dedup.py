@@ -147,17 +147,40 @@ class WarehouseIndex:
 
     def shingles(self, doc_ids: Collection[str]) -> Mapping[str, dedup.UInt64Array]:
         """Shingle sets recomputed from the stored texts, for the candidates that passed the
-        signature prefilter (cheaper than storing 8 bytes per shingle for every article)."""
-        with _id_table(self.con, "shingle_ids", (int(d) for d in doc_ids)) as ids:
+        signature prefilter (cheaper than storing 8 bytes per shingle for every article).
+        With a cache, those it holds by (article id, content hash) are not read back."""
+        wanted = [int(d) for d in doc_ids]
+        if self.cache is not None:
+            with _id_table(self.con, "shingle_ids", wanted) as ids:
+                hashes = self.con.execute(
+                    f"select article_id, content_hash from articles "
+                    f"where article_id in (select id from {ids})"
+                ).fetchall()
+            cached, missing = self.cache.stored(hashes)
+            found = {
+                str(article_id): fp[1] if fp else _NO_SHINGLES
+                for (article_id, _), fp in zip(hashes, cached, strict=True)
+            }
+            wanted = [hashes[i][0] for i in missing]
+            if not wanted:
+                return found
+        else:
+            found = {}
+        with _id_table(self.con, "shingle_ids", wanted) as ids:
             rows = self.con.execute(
-                f"select article_id, text from articles where article_id in (select id from {ids})"
+                f"select article_id, content_hash, text from articles "
+                f"where article_id in (select id from {ids})"
             ).fetchall()
-        texts = [text for _, text in rows]
+        texts = [text for _, _, text in rows]
         if self.cache is None:
             sets = dedup.shingle_sets(texts)
         else:
-            sets = [fp[1] if fp else _NO_SHINGLES for fp in dedup.fingerprints(texts, self.cache)]
-        return {str(article_id): s for (article_id, _), s in zip(rows, sets, strict=True)}
+            prints = dedup.fingerprints(texts, self.cache)
+            for (article_id, content_hash, _), fp in zip(rows, prints, strict=True):
+                self.cache.put_stored((article_id, content_hash), fp)
+            sets = [fp[1] if fp else _NO_SHINGLES for fp in prints]
+        found.update((str(article_id), s) for (article_id, _, _), s in zip(rows, sets, strict=True))
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,29 +218,42 @@ def _cluster_next_chunk(
     cache: dedup.FingerprintCache | None,
 ) -> DedupCounts | None:
     """Cluster the next chunk of articles without a signature; None when there are none."""
+    # Ids first, then those articles' texts: reading the text column along with the anti join
+    # would bring every stored text into memory, on every batch.
     pending_rows = con.execute(
         """
-        select a.article_id, a.text, epoch_us(coalesce(a.published_at, a.first_seen_at))
+        select a.article_id, epoch_us(coalesce(a.published_at, a.first_seen_at))
         from articles a anti join article_signatures s using (article_id)
         order by coalesce(a.published_at, a.first_seen_at), a.article_id
         limit ?
         """,
         [CHUNK],
     ).fetchall()
-    pending = [
-        (i, text, datetime.fromtimestamp(us / 1_000_000, tz=UTC)) for i, text, us in pending_rows
-    ]
-    if not pending:
+    if not pending_rows:
         return None
+    with _id_table(con, "pending_text_ids", (i for i, _ in pending_rows)) as ids:
+        texts = dict(
+            con.execute(
+                f"select article_id, text from articles where article_id in (select id from {ids})"
+            ).fetchall()
+        )
+    pending = [
+        (i, texts[i], datetime.fromtimestamp(us / 1_000_000, tz=UTC)) for i, us in pending_rows
+    ]
     return _cluster_chunk(con, pending, now, window_days, cache)
 
 
 @retry_conflicts
 def _refresh_stale(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
+    # Texts only for the stale ids: a join on the whole table builds a hash table holding every
+    # article's text, which grew a run's peak memory with the size of the warehouse.
     stale = con.execute(
         """
-        select a.article_id, a.text, a.content_hash from articles a
-        join article_signatures s using (article_id) where s.content_hash <> a.content_hash
+        select article_id, text, content_hash from articles
+        where article_id in (
+            select s.article_id from article_signatures s join articles a using (article_id)
+            where s.content_hash <> a.content_hash
+        )
         """
     ).fetchall()
     if stale:
@@ -253,6 +289,10 @@ def _cluster_chunk(
                 f"where article_id in (select id from {ids})"
             ).fetchall()
         )
+    if cache is not None:  # later batches find these as stored candidates without their text
+        for a in result.assignments:
+            fp = (a.signature, a.shingles) if a.signature and a.shingles is not None else None
+            cache.put_stored((int(a.doc_id), hashes[int(a.doc_id)]), fp)
     signatures = pl.DataFrame(
         [
             {

@@ -737,10 +737,13 @@ def load_pages(
             "article_versions",
             ("article_id", "version"),
             ("article_id", "version", "content_hash", "title", "text", "seen_at", "fetch_id"),
+            # The text (and what was set with it) from the batch, not from `articles`: a join
+            # there would read every stored article's text, on every batch.
             """
-            select a.article_id, a.version, a.content_hash, a.title, a.text,
+            select a.article_id, a.version, i.content_hash, i.title, i.text,
                    a.last_seen_at as seen_at, a.fetch_id
-            from articles a join batch_status b using (url_key)
+            from batch_status b join incoming_articles i using (url_key)
+            join articles a using (url_key)
             where b.status in ('new', 'updated')
             """,
         )
