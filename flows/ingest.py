@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import uuid
 import zlib
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -681,22 +682,16 @@ def ingest(
         ]
 
         scheduled: set[str] = set()
-        page_futures: list[PrefectFuture[list[PageResult]]] = []
+        pages = PageTasks(settings, run_id)
         for group, outcomes in enumerate(_completed_in_groups(feed_futures)):
             page_jobs = _load_feed_outcomes(
                 db, run_id, outcomes, counts, scheduled, hints, check_retries=group == 0
             )
             progress.add_total("pages", len(page_jobs))
-            by_page_host: dict[str, list[PageJob]] = defaultdict(list)
-            for page_job in page_jobs:
-                by_page_host[host_of(page_job.url)].append(page_job)
-            for host, host_jobs in by_page_host.items():
-                page_futures.extend(
-                    fetch_pages.submit(host, chunk, settings, run_id)
-                    for chunk in _chunks(host_jobs, settings.page_batch_size)
-                )
+            pages.add(page_jobs)
+            pages.top_up()
 
-        _load_pages_as_done(db, run_id, page_futures, counts, settings, client)
+        _load_pages_as_done(db, run_id, pages, counts, settings, client)
     clock = client.clock
     with clock.timing("finish"), open_warehouse(db, clock=clock) as con:
         load.finish_run(con, run_id, datetime.now(UTC), "completed", counts)
@@ -722,27 +717,72 @@ def _extract_workers(settings: Settings) -> int:
     return pool_workers(settings.extract_processes)
 
 
+class PageTasks:
+    """The run's page tasks: batches of one host's pages, submitted a few at a time.
+
+    At most ``page_tasks_in_flight`` tasks are submitted and not yet taken by the loader, so
+    a run's memory does not follow its size: when the warehouse loads more slowly than pages
+    arrive, fetching waits instead of finished pages piling up. Batches are queued round-robin
+    over hosts, so the tasks in flight spread over hosts (each host's politeness limits it,
+    and a window full of one host would leave the others idle)."""
+
+    def __init__(self, settings: Settings, run_id: str) -> None:
+        self.settings = settings
+        self.run_id = run_id
+        self.limit = settings.page_tasks_in_flight or 2 * settings.concurrency
+        self.queue: deque[tuple[str, list[PageJob]]] = deque()
+        self.in_flight: list[PrefectFuture[list[PageResult]]] = []
+
+    def add(self, jobs: list[PageJob]) -> None:
+        by_host: dict[str, list[PageJob]] = defaultdict(list)
+        for job in jobs:
+            by_host[host_of(job.url)].append(job)
+        per_host = [
+            [(host, chunk) for chunk in _chunks(host_jobs, self.settings.page_batch_size)]
+            for host, host_jobs in by_host.items()
+        ]
+        for batches in zip_longest(*per_host):
+            self.queue.extend(batch for batch in batches if batch is not None)
+
+    def top_up(self) -> None:
+        while self.queue and len(self.in_flight) < self.limit:
+            host, chunk = self.queue.popleft()
+            self.in_flight.append(fetch_pages.submit(host, chunk, self.settings, self.run_id))
+
+    def next_done(self) -> list[PageResult] | None:
+        """The results of the next task to finish (None when none is left); the free slot
+        goes to the next queued batch at once."""
+        self.top_up()
+        if not self.in_flight:
+            return None
+        finished = next(as_completed(self.in_flight))
+        self.in_flight.remove(finished)
+        self.top_up()
+        return finished.result()
+
+    @property
+    def done(self) -> bool:
+        return not self.in_flight and not self.queue
+
+
 def _load_pages_as_done(
     db: str,
     run_id: str,
-    futures: list[PrefectFuture[list[PageResult]]],
+    pages: PageTasks,
     counts: dict[str, int],
     settings: Settings,
     client: RunClient,
 ) -> None:
     """Load page batches as they finish, several batches per transaction (opening the file and
-    checkpointing on close cost more than loading 25 pages). A finished future is dropped at
-    once, so a run holds at most one load batch of pages, however many it fetches.
+    checkpointing on close cost more than loading 25 pages). Finished results are held only
+    until loaded, and ``pages`` keeps only a few tasks in flight, so a run holds a bounded
+    number of pages, however many it fetches.
     The run ``client`` brings the dedup fingerprints extraction computed, and the clock."""
-    pending = list(futures)
-    futures.clear()  # the caller's list would keep every result alive to the end
     buffered: list[PageResult] = []
-    while pending:
-        finished = next(as_completed(pending))
-        pending.remove(finished)
-        buffered.extend(finished.result())
-        del finished
-        if len(buffered) >= settings.load_batch_pages or not pending:
+    while (results := pages.next_done()) is not None:
+        buffered.extend(results)
+        del results
+        if len(buffered) >= settings.load_batch_pages or pages.done:
             _load_page_results(db, run_id, buffered, counts, settings.dedup_window_days, client)
             buffered = []
 

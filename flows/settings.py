@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     load_batch_pages: int = Field(
         250, gt=0, description="Pages loaded per warehouse transaction (fewer at the end)."
     )
+    page_tasks_in_flight: int | None = Field(
+        None,
+        gt=0,
+        description="Page tasks submitted and not yet loaded, at most (None: twice "
+        "`concurrency`). Bounds a run's memory: results wait for the warehouse, not the "
+        "other way round.",
+    )
     captures_dir: Path | None = Field(
         None, description="Folder of the raw WARC captures. None: captures/ beside the warehouse."
     )

@@ -186,7 +186,7 @@ class WarehouseIndex:
 @dataclass(frozen=True, slots=True)
 class DedupCounts:
     clustered: int = 0  # new articles assigned a cluster
-    joined: int = 0  # of those, joined an existing story (a copy)
+    joined: int = 0  # copies added: new ones, and stored leaders an earlier original displaced
     refreshed: int = 0  # edited articles whose signature was recomputed
     matches: int = 0
 
@@ -415,7 +415,12 @@ def _cluster_chunk(
     finally:
         for name in ("new_signatures", "new_bands", "new_matches", "relabels"):
             con.unregister(name)
-    joined = sum(1 for a in result.assignments if not a.is_representative)
+    # Copies added: articles minus stories, before and after. A new article that is a copy
+    # counts, and so does a stored one that stopped leading its story because an earlier
+    # original arrived (or two stories merged): the total then does not depend on the order
+    # pages arrive in.
+    leaders = sum(1 for a in result.assignments if a.is_representative)
+    joined = len(result.assignments) - (leaders - len(result.relabels))
     return DedupCounts(len(result.assignments), joined, 0, len(result.matches))
 
 

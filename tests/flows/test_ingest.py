@@ -266,3 +266,52 @@ def test_every_response_is_captured_and_reads_back(
         "and error_class is null",
     )[0][0]
     assert missing == 0
+
+
+def test_page_tasks_interleave_hosts_and_queue_beyond_the_window() -> None:
+    from flows.ingest import PageJob, PageTasks
+    from flows.settings import Settings
+
+    settings = Settings(page_batch_size=2, page_tasks_in_flight=3)
+    tasks = PageTasks(settings, "run")
+    jobs = [
+        PageJob(f"https://{host}.example/{i}.html", f"{host}.example/{i}", 1, 1, None, None)
+        for host in ("a", "b")
+        for i in range(5 if host == "a" else 2)
+    ]
+    tasks.add(jobs)
+    hosts = [host for host, _ in tasks.queue]
+    # a has three batches (2+2+1), b one: queued a, b, a, a — not a, a, a, b.
+    assert hosts == ["a.example", "b.example", "a.example", "a.example"]
+    assert [len(chunk) for _, chunk in tasks.queue] == [2, 2, 2, 1]
+    assert tasks.limit == 3
+    assert not tasks.done
+
+
+def test_one_page_task_in_flight_loads_what_the_default_does(
+    prefect_harness: None, demo_runs: DemoRuns, tmp_path: Path
+) -> None:
+    """A window of one task and tiny batches: slower, the same warehouse."""
+    from flows.demo import DemoServer, demo_publishers
+    from flows.ingest import ingest
+
+    db = tmp_path / "narrow.duckdb"
+    with DemoServer(edition=1) as server:
+        summary = ingest(
+            db=str(db),
+            publishers=[p.model_dump() for p in demo_publishers(server.base_url)],
+            overrides={
+                "allow_private": ["127.0.0.1/32"],
+                "per_host_delay_s": 0.0,
+                "page_tasks_in_flight": 1,
+                "page_batch_size": 3,
+                "load_batch_pages": 4,
+            },
+        )
+    first = demo_runs.summaries[0]
+    assert summary["articles_new"] == first["articles_new"] >= 30
+    assert summary["articles_copies"] == first["articles_copies"]
+    stages = summary["stage_seconds"]
+    assert {"fetch_pages", "extract", "load", "dedup"} <= set(stages)
+    narrow = _query(db, "select count(distinct cluster_id), count(*) from articles")
+    assert narrow == [(first["articles_new"] - first["articles_copies"], first["articles_new"])]
