@@ -6,6 +6,7 @@ Every field can be set from the environment with the ``NEWSDESK_`` prefix, e.g.
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Literal
 
@@ -14,7 +15,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["HostPoliteness", "Settings"]
 
-VERSION = "0.1.0"
+
+def _package_version() -> str:
+    try:
+        return version("newsdesk")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "0+unknown"
+
+
+# The installed package's version (pyproject.toml): user agent, WARC software field.
+VERSION = _package_version()
 
 
 class HostPoliteness(BaseModel):
