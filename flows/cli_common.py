@@ -40,6 +40,7 @@ __all__ = [
     "progress_bars",
     "read_only",
     "warehouse_errors",
+    "warehouse_exists",
 ]
 
 console = Console()
@@ -107,6 +108,13 @@ def progress_bars(label_width: int = 6, transient: bool = True) -> Iterator[None
             yield
         finally:
             progress.install(None)
+
+
+def warehouse_exists(db: Path | str) -> bool:
+    """Whether ``db`` names a warehouse there is: a DuckDB file that exists, or any
+    ``ducklake:`` target (a lake is created by connecting to it; its catalog server answers
+    for the rest)."""
+    return str(db).startswith("ducklake:") or Path(db).exists()
 
 
 @contextmanager

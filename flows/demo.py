@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -76,6 +77,7 @@ class _State:
     routes: dict[str, Route]
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    delays: dict[str, float] = field(default_factory=dict)  # path: seconds before answering
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -90,6 +92,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         with state.lock:
             state.requests.append((path, {k.lower(): v for k, v in self.headers.items()}))
+            delay = state.delays.get(path, 0.0)
+        if delay:
+            time.sleep(delay)
         route = state.routes.get(path)
         if route is not None:
             self._send(route.status, route.body, route.headers)
@@ -202,6 +207,11 @@ class DemoServer:
     def add_route(self, path: str, route: Route) -> None:
         with self._server.state.lock:
             self._server.state.routes[path] = route
+
+    def delay(self, path: str, seconds: float) -> None:
+        """Answer ``path`` only after ``seconds`` (a slow source, for tests of concurrency)."""
+        with self._server.state.lock:
+            self._server.state.delays[path] = seconds
 
     def __enter__(self) -> DemoServer:
         self._thread.start()

@@ -12,6 +12,13 @@ Work is batched per host (one Prefect task fetches all due feeds of a host; page
 run share one HTTP client (:mod:`flows.clients`): one politeness limiter, one robots.txt cache.
 Only the flow's own thread touches the warehouse, and it opens the file for each batch's short
 transaction, so readers are not locked out for the whole run.
+
+Several ingest workers may run at once (processes or machines on one DuckLake, or processes
+taking turns on one DuckDB file): a run leases the sources it polls when it picks them, and the
+pages it is about to fetch in the transaction that stores the feed batch listing them. Sources
+and pages another live run holds are skipped (``feeds_leased_elsewhere``,
+``pages_leased_elsewhere``). Leases are renewed at every batch the run loads, ended when it
+finishes or fails, and lapse after ``lease_s`` when a worker is killed.
 """
 
 from __future__ import annotations
@@ -652,7 +659,17 @@ def ingest(
         migrate(con)
         feed_map = load.register_sources(con, source_rows(configured))
         load.start_run(con, run_id, "ingest", started)
-        due = load.due_feeds(con, [feed_id for feed_id, _ in feed_map.values()], started, all_feeds)
+        # Sources another live worker holds are skipped (and their pages with them).
+        claim = load.claim_due_feeds(
+            con,
+            run_id,
+            [feed_id for feed_id, _ in feed_map.values()],
+            started,
+            settings.lease_s,
+            all_feeds,
+        )
+        due = claim.due
+        counts["feeds_leased_elsewhere"] = claim.leased_elsewhere
         robots = [RobotsRecord(*row) for row in load.robots_records(con)]
         hints = load.publisher_hints(con)
     jobs = []
@@ -685,7 +702,14 @@ def ingest(
         pages = PageTasks(settings, run_id)
         for group, outcomes in enumerate(_completed_in_groups(feed_futures)):
             page_jobs = _load_feed_outcomes(
-                db, run_id, outcomes, counts, scheduled, hints, check_retries=group == 0
+                db,
+                run_id,
+                outcomes,
+                counts,
+                scheduled,
+                hints,
+                check_retries=group == 0,
+                lease_s=settings.lease_s,
             )
             progress.add_total("pages", len(page_jobs))
             pages.add(page_jobs)
@@ -783,7 +807,7 @@ def _load_pages_as_done(
         buffered.extend(results)
         del results
         if len(buffered) >= settings.load_batch_pages or pages.done:
-            _load_page_results(db, run_id, buffered, counts, settings.dedup_window_days, client)
+            _load_page_results(db, run_id, buffered, counts, settings, client)
             buffered = []
 
 
@@ -838,8 +862,10 @@ def _load_feed_outcomes(
     scheduled: set[str],
     hints: dict[int, load.PublisherHints],
     check_retries: bool,
+    lease_s: float,
 ) -> list[PageJob]:
-    """Store a group of hosts' feed and sitemap results; return the pages to fetch for them."""
+    """Store a group of hosts' feed and sitemap results; return the pages to fetch for them:
+    those this run claimed (a page another live run is fetching is left to it)."""
     frames = []
     for o in outcomes:
         if o.fetch.not_modified:
@@ -859,15 +885,19 @@ def _load_feed_outcomes(
     with open_warehouse(db) as con:
         # Earlier transient page failures are retried even when no feed brought entries (all
         # 304): looked up with every group that has entries, and with the first one anyway.
-        todo = load.pages_to_fetch(con, entries) if frames or check_retries else None
-        new = load.load_feed_batch(
+        batch = load.load_feed_batch_claiming(
             con,
             run_id,
             fetches_frame([f for o in outcomes for f in (o.fetch, *o.extra_fetches)]),
-            entries.drop("publisher_id"),
+            entries,
             _state_frame(outcomes),
+            find_pages=bool(frames) or check_retries,
+            now=datetime.now(UTC),
+            lease_s=lease_s,
         )
-    counts["entries_new"] += new
+    todo = batch.pages
+    counts["entries_new"] += batch.entries_new
+    counts["pages_leased_elsewhere"] += batch.pages_leased_elsewhere
     jobs: list[PageJob] = []
     if todo is None:
         return jobs
@@ -942,7 +972,7 @@ def _load_page_results(
     run_id: str,
     results: list[PageResult],
     counts: dict[str, int],
-    window_days: int,
+    settings: Settings,
     client: RunClient,
 ) -> None:
     counts["pages_fetched"] += len(results)
@@ -956,7 +986,10 @@ def _load_page_results(
         with clock.timing("load"):
             loaded = load.load_pages(con, run_id, fetches, frames)
         with clock.timing("dedup"):
-            clustered = dedup_pending(con, datetime.now(UTC), window_days, client.fingerprints)
+            clustered = dedup_pending(
+                con, datetime.now(UTC), settings.dedup_window_days, client.fingerprints
+            )
+        load.renew_leases(con, run_id, datetime.now(UTC) + timedelta(seconds=settings.lease_s))
     counts["articles_new"] += loaded.new
     counts["articles_updated"] += loaded.updated
     counts["articles_unchanged"] += loaded.unchanged

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Column, Table
 
-from flows.cli_common import DEFAULT_DB, DbOption, console, err_console, fail
+from flows.cli_common import DEFAULT_DB, DbOption, console, err_console, fail, warehouse_exists
 
 __all__ = ["CHECK_HELP", "SERVE_HELP", "check", "register", "serve"]
 
@@ -82,7 +82,7 @@ def check(
     from warehouse.db import WarehouseError, connect
     from warehouse.migrate import migrate
 
-    if not db.exists():
+    if not warehouse_exists(db):
         raise fail(f"no warehouse at {db}: run `newsdesk ingest` (or `make demo`) first")
     try:
         con = connect(

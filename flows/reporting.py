@@ -89,6 +89,8 @@ COUNT_LABELS = {
     "articles_dropped": "pages without article",
     "articles_failed": "pages failed",
     "articles_copies": "articles that copy a known story",
+    "feeds_leased_elsewhere": "feeds due but held by another worker",
+    "pages_leased_elsewhere": "pages left to another worker",
 }
 
 

@@ -123,6 +123,13 @@ class Settings(BaseSettings):
         description="With the thread runner, processes extraction runs in (None: one per "
         "core; 0 or 1: in the fetching threads).",
     )
+    lease_s: float = Field(
+        600.0,
+        gt=0,
+        description="How long an ingest run's claim on a source (and on the pages it is "
+        "fetching) holds: other workers skip them meanwhile. Renewed at every batch the run "
+        "loads, ended when it finishes or fails; a killed run's claims lapse after this long.",
+    )
     load_batch_pages: int = Field(
         250, gt=0, description="Pages loaded per warehouse transaction (fewer at the end)."
     )

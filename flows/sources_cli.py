@@ -39,6 +39,7 @@ from flows.cli_common import (
     print_rows,
     read_only,
     warehouse_errors,
+    warehouse_exists,
 )
 
 if TYPE_CHECKING:
@@ -228,7 +229,7 @@ def _overview(db: Path, sources_file: Path, output: OutputFormat) -> None:
     if sources_file.exists():
         configured = _read(sources_file).publishers
     known: dict[str, tuple[Any, ...]] = {}
-    if db.exists():
+    if warehouse_exists(db):
         try:
             con = connect(db, read_only=True, wait_seconds=60)
             try:
@@ -268,7 +269,7 @@ def _overview(db: Path, sources_file: Path, output: OutputFormat) -> None:
 def _health_by_publisher(db: Path) -> dict[str, tuple[Any, Any]] | None:
     """``{publisher: (last success of any feed, most failures in a row of any feed)}``; None
     when there is no warehouse (yet)."""
-    if not db.exists():
+    if not warehouse_exists(db):
         return None
     with read_only(db) as con, warehouse_errors():
         rows = con.execute(
@@ -326,7 +327,7 @@ _TABLE_COLUMNS = ("kind", "url", "in_file", "enabled", "last_success_at", "failu
 def _states(db: Path, publisher: Publisher) -> dict[str, dict[str, Any]] | None:
     """The warehouse's view of each of the publisher's addresses (those the file lists and any
     other the warehouse has under its name); None without a warehouse."""
-    if not db.exists():
+    if not warehouse_exists(db):
         return None
     with read_only(db) as con, warehouse_errors():
         cursor = con.execute(
@@ -402,7 +403,7 @@ def show(
         for setting, value in settings:
             table.add_row(setting, "" if value is None else escape(str(value)))
         console.print(table)
-        if not options.db.exists():
+        if not warehouse_exists(options.db):
             note(escape(f"no warehouse at {options.db}: states appear after the first ingest"))
         keep = [names.index(column) for column in _TABLE_COLUMNS]
         names = [names[i] for i in keep]
@@ -423,39 +424,73 @@ def _commit(
     """Put ``document`` in place and apply ``change`` to the warehouse, both or neither.
 
     Returns ``change``'s result, or None when the warehouse was left alone because it does not
-    exist (and ``create_db`` is false: disabling a source needs no new warehouse).
+    exist (and ``create_db`` is false: disabling a source needs no new warehouse). On a
+    DuckLake, a commit that conflicts with another writer (an ingest worker) puts the old file
+    back and runs the change again on the new snapshot.
     """
     import duckdb
 
+    from flows.settings import Settings
     from flows.sources import SourcesError, staged_write
     from warehouse.db import WarehouseError, connect
-    from warehouse.load import transaction
-    from warehouse.migrate import migrate
 
     try:
-        with staged_write(document) as staged:
-            if not create_db and not db.exists():
+        if not create_db and not warehouse_exists(db):
+            with staged_write(document) as staged:
                 staged.put_in_place()
-                return None
-            try:
-                con = connect(db, wait_seconds=wait, on_wait=note)
-            except WarehouseError as exc:
-                raise _fail(f"{exc}; nothing written") from exc
-            try:
-                migrate(con)
-                with transaction(con):  # commits on leaving; rolls back on an exception
-                    outcome = change(con)
-                    staged.put_in_place()
-                return outcome
-            except BaseException:
-                staged.put_back()  # only when the file was replaced and the commit failed
-                raise
-            finally:
-                con.close()
+            return None
+        try:
+            con = connect(
+                db, wait_seconds=wait, on_wait=note, data_path=Settings().ducklake_data_path
+            )
+        except WarehouseError as exc:
+            raise _fail(f"{exc}; nothing written") from exc
+        try:
+            return _commit_retrying(con, document, change)
+        finally:
+            con.close()
     except SourcesError as exc:
         raise _fail(str(exc)) from exc
     except (WarehouseError, duckdb.Error) as exc:
         raise _fail(f"{db}: {exc}; nothing written") from exc
+
+
+def _commit_retrying(
+    con: duckdb.DuckDBPyConnection,
+    document: SourcesDocument,
+    change: Callable[[duckdb.DuckDBPyConnection], int],
+) -> int:
+    """:func:`_commit`'s warehouse part: each attempt stages the file afresh, swaps it in
+    before the commit and back when the commit fails."""
+    import random
+    import time
+
+    import duckdb
+
+    from flows.sources import staged_write
+    from warehouse.db import CONFLICT_ATTEMPTS, is_conflict, transaction
+    from warehouse.migrate import migrate
+
+    migrate(con)
+    delay = 0.05
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            with staged_write(document) as staged:
+                try:
+                    with transaction(con):  # commits on leaving; rolls back on an exception
+                        outcome = change(con)
+                        staged.put_in_place()
+                    return outcome
+                except BaseException:
+                    staged.put_back()  # only when the file was replaced and the commit failed
+                    raise
+        except duckdb.TransactionException as exc:
+            if not is_conflict(exc) or attempt == CONFLICT_ATTEMPTS:
+                raise
+            note(f"the warehouse changed meanwhile (another writer); trying again ({attempt})")
+        time.sleep(delay * (0.5 + random.random()))
+        delay = min(delay * 2, 2.0)
+    raise AssertionError("unreachable")
 
 
 def _register(publisher: Publisher) -> Callable[[duckdb.DuckDBPyConnection], int]:

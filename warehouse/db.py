@@ -137,12 +137,32 @@ def _connect_lake(target: str, read_only: bool, data_path: str | None) -> duckdb
         if read_only:
             options.append("read_only")
         clause = f" ({', '.join(options)})" if options else ""
-        con.execute(f"attach {_quote(target)} as {LAKE_ALIAS}{clause}")
+        _attach(con, f"attach {_quote(target)} as {LAKE_ALIAS}{clause}")
         con.execute(f"use {LAKE_ALIAS}")
     except duckdb.Error as exc:
         con.close()
         raise WarehouseError(f"cannot open the DuckLake {target}: {exc}") from exc
     return con
+
+
+def _attach(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """ATTACH the lake. Workers that start on a new lake at once all create its catalog
+    tables; PostgreSQL lets one through and fails the others ("duplicate key …", "already
+    exists"): they try again, and find the catalog made."""
+    delay = 0.1
+    for attempt in range(1, 9):
+        try:
+            con.execute(sql)
+            return
+        except duckdb.Error as exc:
+            text = str(exc).lower()
+            racing = "initialize ducklake" in text and (
+                "duplicate key" in text or "already exists" in text
+            )
+            if not racing or attempt == 8:
+                raise
+        time.sleep(delay * (0.5 + random.random()))
+        delay = min(delay * 2, 2.0)
 
 
 def _is_lock_error(exc: Exception) -> bool:

@@ -6,13 +6,18 @@ decide what is new, and a known URL whose text changed becomes a new version. Ev
 through :func:`warehouse.db.retry_conflicts`: on a DuckLake, where several workers write at
 once, a batch whose commit conflicts with another worker's runs again on the new snapshot, and
 finds done what the other worker did.
+
+Leases (``feed_leases``, ``page_leases``) partition the work of concurrent ingest runs: a run
+claims its due sources (:func:`claim_due_feeds`) and the pages it is about to fetch
+(:func:`load_feed_batch_claiming`) in the transactions that decide them, and skips what another
+live run holds; :func:`finish_run` ends them, and they lapse after the lease length.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import polars as pl
@@ -26,16 +31,24 @@ __all__ = [
     "FEED_STATE_SCHEMA",
     "RUN_COUNTERS",
     "DueFeed",
+    "FeedBatch",
+    "FeedClaim",
     "PageLoadCounts",
     "PublisherHints",
     "SourceRow",
+    "claim_due_feeds",
+    "claim_pages",
+    "due_feeds",
     "fail_run",
     "finish_run",
     "load_feed_batch",
+    "load_feed_batch_claiming",
     "load_pages",
     "pages_to_fetch",
     "publisher_hints",
     "register_sources",
+    "release_leases",
+    "renew_leases",
     "start_run",
     "transaction",
 ]
@@ -58,6 +71,8 @@ RUN_COUNTERS = (
     "articles_dropped",
     "articles_failed",
     "articles_copies",
+    "feeds_leased_elsewhere",
+    "pages_leased_elsewhere",
 )
 
 _FETCH_COLUMNS = (
@@ -134,6 +149,149 @@ def due_feeds(
         {"ids": feed_ids, "now": now, "all": all_feeds},
     ).fetchall()
     return [DueFeed(*row) for row in rows]
+
+
+# --- leases: work partitioned between concurrent runs (migration 010) ----------------------
+#
+# A lease is live while it has not expired and its run is still `running`; a run's own leases
+# are never "elsewhere". Claims are made in the write transaction that decides the work, so on
+# a lake two runs claiming at once conflict on the write token and the second, retried, sees
+# the first one's leases (on a DuckDB file the write lock serializes them).
+
+
+def _live(alias: str) -> str:
+    """SQL: the lease row ``alias`` is held by a live run (parameter ``$now``)."""
+    return (
+        f"({alias}.expires_at > $now and {alias}.run_id in "
+        "(select run_id from runs where status = 'running'))"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FeedClaim:
+    """The due sources a run claimed, and how many due ones other live runs hold."""
+
+    due: list[DueFeed]
+    leased_elsewhere: int
+
+
+@retry_conflicts
+def claim_due_feeds(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    feed_ids: list[int],
+    now: datetime,
+    lease_s: float,
+    all_feeds: bool = False,
+) -> FeedClaim:
+    """:func:`due_feeds`, less those another live run holds; the rest are leased to ``run_id``
+    until ``now + lease_s``, in the same transaction. Expired leases and those of runs that
+    ended are dropped first (a killed worker's feeds come back once its lease expires)."""
+    until = now + timedelta(seconds=lease_s)
+    con.execute(f"delete from feed_leases where not {_live('feed_leases')}", {"now": now})
+    due = due_feeds(con, feed_ids, now, all_feeds)
+    if not due:
+        return FeedClaim([], 0)
+    held = {
+        row[0]
+        for row in con.execute(
+            "select feed_id from feed_leases l where l.run_id <> $run and list_contains($ids, "
+            f"l.feed_id) and {_live('l')}",
+            {"run": run_id, "ids": [d.feed_id for d in due], "now": now},
+        ).fetchall()
+    }
+    mine = [d for d in due if d.feed_id not in held]
+    if mine:
+        claims = pl.DataFrame(
+            {"feed_id": [d.feed_id for d in mine]}, schema={"feed_id": pl.Int32()}
+        )
+        con.register("claimed_feeds", claims)
+        upsert(
+            con,
+            "feed_leases",
+            ("feed_id",),
+            ("feed_id", "run_id", "leased_at", "expires_at"),
+            "select feed_id, $run as run_id, $now as leased_at, $until as expires_at "
+            "from claimed_feeds",
+            update="run_id = excluded.run_id, leased_at = excluded.leased_at, "
+            "expires_at = excluded.expires_at",
+            params={"run": run_id, "now": now, "until": until},
+        )
+        con.unregister("claimed_feeds")
+    return FeedClaim(mine, len(held))
+
+
+def claim_pages(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    todo: pl.DataFrame,
+    now: datetime,
+    lease_s: float,
+) -> tuple[pl.DataFrame, int]:
+    """The rows of ``todo`` (:func:`pages_to_fetch`'s) no other live run holds, leased to
+    ``run_id``; and how many were held elsewhere. Call inside the transaction that decided
+    ``todo`` (:func:`load_feed_batch_claiming` does)."""
+    if todo.is_empty():
+        return todo, 0
+    con.register("wanted_pages", todo.select("url_key", "feed_id"))
+    held = {
+        row[0]
+        for row in con.execute(
+            "select l.url_key from page_leases l join wanted_pages w using (url_key) "
+            f"where l.run_id <> $run and {_live('l')}",
+            {"run": run_id, "now": now},
+        ).fetchall()
+    }
+    mine = todo.filter(~pl.col("url_key").is_in(list(held))) if held else todo
+    if not mine.is_empty():
+        con.register("claimed_pages", mine.select("url_key", "feed_id"))
+        upsert(
+            con,
+            "page_leases",
+            ("url_key",),
+            ("url_key", "run_id", "feed_id", "leased_at", "expires_at"),
+            "select url_key, $run as run_id, feed_id, $now as leased_at, "
+            "$until as expires_at from claimed_pages",
+            update="run_id = excluded.run_id, feed_id = excluded.feed_id, "
+            "leased_at = excluded.leased_at, expires_at = excluded.expires_at",
+            params={"run": run_id, "now": now, "until": now + timedelta(seconds=lease_s)},
+        )
+        con.unregister("claimed_pages")
+    con.unregister("wanted_pages")
+    return mine, len(held)
+
+
+@retry_conflicts
+def renew_leases(con: duckdb.DuckDBPyConnection, run_id: str, until: datetime) -> None:
+    """Push the expiry of every lease ``run_id`` holds to ``until`` (a run that is still
+    loading batches is alive)."""
+    for table in ("feed_leases", "page_leases"):
+        con.execute(
+            f"update {table} set expires_at = $until where run_id = $run and expires_at < $until",
+            {"run": run_id, "until": until},
+        )
+
+
+def release_leases(con: duckdb.DuckDBPyConnection, run_id: str, ended_at: datetime) -> None:
+    """End ``run_id``'s leases (inside the transaction that ends the run): its feeds are free,
+    its fetched pages forgotten; a page it claimed but never fetched keeps its row, expired,
+    so the next run fetches it (``orphaned`` in :func:`pages_to_fetch`)."""
+    params = {"run": run_id, "ended": ended_at}
+    con.execute("delete from feed_leases where run_id = $run", {"run": run_id})
+    con.execute(
+        """
+        delete from page_leases
+        where run_id = $run
+          and (url_key in (select url_key from fetches
+                           where run_id = $run and kind = 'page' and url_key is not null)
+               or url_key in (select url_key from articles))
+        """,
+        {"run": run_id},
+    )
+    con.execute(
+        "update page_leases set expires_at = least(expires_at, $ended) where run_id = $run",
+        params,
+    )
 
 
 def robots_records(
@@ -358,6 +516,7 @@ def finish_run(
     counts: dict[str, int],
     error: str | None = None,
 ) -> None:
+    """Close the run with its status and counters, and end its leases."""
     unknown = set(counts) - set(RUN_COUNTERS)
     if unknown:
         raise ValueError(f"unknown run counters: {sorted(unknown)}")
@@ -367,6 +526,7 @@ def finish_run(
         f"{', ' + assignments if assignments else ''} where run_id = ?",
         [finished_at, status, error, *counts.values(), run_id],
     )
+    release_leases(con, run_id, finished_at)
 
 
 def fail_run(
@@ -410,10 +570,14 @@ def _insert_fetches(
     return ids
 
 
-def pages_to_fetch(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame) -> pl.DataFrame:
-    """Which entry pages to fetch now: new URLs, entries the feed marks as updated, and earlier
-    transient failures below the attempt limit. Call before :func:`load_feed_batch` stores the
-    entries, so "updated" compares against what the feed said last time.
+def pages_to_fetch(
+    con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame, now: datetime | None = None
+) -> pl.DataFrame:
+    """Which entry pages to fetch now: new URLs, entries the feed marks as updated, earlier
+    transient failures below the attempt limit, and pages a run claimed but ended (or was
+    killed) without fetching (``orphaned``: their lease, no longer live at ``now``, is all that
+    is left of the claim). Call before :func:`load_feed_batch` stores the entries, so "updated"
+    compares against what the feed said last time.
 
     ``candidates`` has the :data:`transforms.frames.ENTRY_SCHEMA` columns plus ``publisher_id``.
     Returns one row per url_key: url, url_key, feed_id, publisher_id, published_at, title,
@@ -469,11 +633,26 @@ def pages_to_fetch(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame) -> 
               and e.url_key not in (select url_key from candidates)
         ),
 
+        orphaned as (
+            select e.feed_id, e.guid, e.url, e.url_key, e.title, e.summary, e.published_at,
+                   e.updated_at, e.authors, e.tags, e.language,
+                   coalesce(e.discovered_via, 'feed') as discovered_via, f.publisher_id,
+                   'orphaned' as reason
+            from entries e
+            join feeds f using (feed_id)
+            join page_leases l using (url_key)
+            anti join articles a using (url_key)
+            anti join history h using (url_key)
+            where not {_live("l")}
+              and e.url_key not in (select url_key from candidates)
+        ),
+
         final as (
             select url, url_key, feed_id, publisher_id, published_at, title, language,
                    coalesce(discovered_via, 'feed') as discovered_via, reason
             from (select * from fresh union all by name select * from edited
-                  union all by name select * from retried)
+                  union all by name select * from retried
+                  union all by name select * from orphaned)
             qualify row_number() over (
                 partition by url_key
                 order by coalesce(discovered_via, 'feed') = 'sitemap', feed_id, guid
@@ -481,7 +660,8 @@ def pages_to_fetch(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame) -> 
         )
 
         select * from final order by feed_id, url
-        """
+        """,
+        {"now": now or datetime.now(UTC)},
     ).pl()
     con.unregister("candidates")
     return frame
@@ -607,6 +787,41 @@ def load_feed_batch(
             )
             con.unregister("incoming_states")
     return int(new[0]) if new else 0
+
+
+@dataclass(frozen=True, slots=True)
+class FeedBatch:
+    """What :func:`load_feed_batch_claiming` stored and claimed."""
+
+    entries_new: int
+    pages: pl.DataFrame | None  # the pages this run is to fetch (None: not looked up)
+    pages_leased_elsewhere: int
+
+
+@retry_conflicts
+def load_feed_batch_claiming(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    fetches: pl.DataFrame,
+    candidates: pl.DataFrame,
+    states: pl.DataFrame,
+    *,
+    find_pages: bool,
+    now: datetime,
+    lease_s: float,
+) -> FeedBatch:
+    """One transaction for a group of source results: which pages to fetch
+    (:func:`pages_to_fetch` over ``candidates``, when ``find_pages``), less those another live
+    run has claimed, claimed for ``run_id``; then the batch stored (:func:`load_feed_batch`)
+    and the run's leases renewed. On a lake, a worker whose batch saw the same new URLs as
+    another's conflicts at commit and runs again: it then finds them leased (or loaded)."""
+    todo = pages_to_fetch(con, candidates, now) if find_pages else None
+    elsewhere = 0
+    if todo is not None:
+        todo, elsewhere = claim_pages(con, run_id, todo, now, lease_s)
+    new = load_feed_batch(con, run_id, fetches, candidates.drop("publisher_id"), states)
+    renew_leases(con, run_id, now + timedelta(seconds=lease_s))
+    return FeedBatch(new, todo, elsewhere)
 
 
 @dataclass(frozen=True, slots=True)

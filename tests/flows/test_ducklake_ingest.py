@@ -78,15 +78,17 @@ CONTENTS = {
 def _sources_file(path: Path, publishers: list[Any]) -> Path:
     lines = []
     for p in publishers:
+        lines += ["[[publisher]]", f"name = {json.dumps(p.name)}"]
         lines += [
-            "[[publisher]]",
-            f"name = {json.dumps(p.name)}",
-            f"domain = {json.dumps(p.domain)}",
-            f"country = {json.dumps(p.country)}",
-            f"language = {json.dumps(p.language)}",
-            f"feeds = {json.dumps(list(p.feeds))}",
-            "",
+            f"{key} = {json.dumps(value)}"
+            for key, value in (
+                ("domain", p.domain),
+                ("country", p.country),
+                ("language", p.language),
+            )
+            if value is not None
         ]
+        lines += [f"feeds = {json.dumps(list(p.feeds))}", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
 
@@ -146,6 +148,89 @@ def _lake_env(tmp: Path, name: str, api_url: str) -> dict[str, str]:
     return env
 
 
+def _run_together(workers: list[subprocess.Popen[str]]) -> list[dict[str, Any]]:
+    try:
+        return [_finish(w) for w in workers]
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.communicate()
+
+
+def _story(n: int) -> bytes:
+    words = " ".join(f"harbour{n} ferry{n} timetable{n} crossing{n} island{n}" for _ in range(12))
+    paragraphs = "".join(
+        f"<p>Paragraph {i} of wire story {n}: the {words} service resumed on day {i}.</p>"
+        for i in range(6)
+    )
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>Wire story {n}</title></head><body><article><h1>Wire story {n}</h1>"
+        f"{paragraphs}</article></body></html>"
+    ).encode()
+
+
+def _wire_feed(base: str, name: str, stories: range) -> bytes:
+    items = "".join(
+        f"<item><title>Wire story {n}</title><link>{base}/wire/story-{n}.html</link>"
+        f"<guid>{base}/wire/story-{n}.html</guid>"
+        "<pubDate>Sat, 28 Nov 2026 10:00:00 +0000</pubDate></item>"
+        for n in stories
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire {name}</title>'
+        f"<link>{base}/wire/</link>{items}</channel></rss>"
+    ).encode()
+
+
+def test_two_workers_on_feeds_sharing_pages_fetch_each_page_once(
+    prefect_harness: None, new_lake: str, tmp_path: Path
+) -> None:
+    """Two sources, one per worker, list the same articles: the worker whose feed batch is
+    stored first claims the pages, the other leaves them to it (or finds them loaded)."""
+    from prefect.settings import get_current_settings
+
+    from flows.demo import Route
+    from flows.sources import Publisher
+
+    api_url = str(get_current_settings().api.url)
+    stories = range(1, 5)
+    with DemoServer(edition=1) as server:
+        base = server.base_url
+        rss = {"Content-Type": "application/rss+xml"}
+        html = {"Content-Type": "text/html; charset=utf-8"}
+        for name in ("a", "b"):
+            server.add_route(f"/wire/{name}.rss", Route(200, _wire_feed(base, name, stories), rss))
+        for n in stories:
+            server.add_route(f"/wire/story-{n}.html", Route(200, _story(n), html))
+            server.delay(f"/wire/story-{n}.html", 1.5)  # the holder is still fetching
+        files = [
+            _sources_file(
+                tmp_path / f"{name}.toml",
+                [
+                    Publisher(
+                        name=f"Wire {name}",
+                        domain="wire.example",
+                        feeds=[f"{base}/wire/{name}.rss"],
+                    )
+                ],
+            )
+            for name in ("a", "b")
+        ]
+        env = _lake_env(tmp_path, "wire", api_url)
+        summaries = _run_together([_ingest(new_lake, f, env) for f in files])
+        asked = [path for path, _ in server.requests]
+    print(f"summaries: {summaries}; requests: {asked}")
+    for n in stories:
+        assert asked.count(f"/wire/story-{n}.html") == 1, asked
+    assert sum(s["articles_new"] for s in summaries) == len(stories)
+    found = _contents(new_lake)
+    assert found["duplicate_keys"] == []
+    assert len(found["articles"]) == len(stories)
+    assert len({url for kind, url, _ in found["fetched"] if kind == "page"}) == len(stories)
+
+
 def test_two_workers_on_overlapping_feeds_equal_one(
     prefect_harness: None, new_lake: str, postgres_dsn: str, tmp_path: Path
 ) -> None:
@@ -166,17 +251,14 @@ def test_two_workers_on_overlapping_feeds_equal_one(
             other = _sources_file(tmp_path / "b.toml", [ledger, nordpost])
             everything = _sources_file(tmp_path / "all.toml", [harbor, ledger, nordpost])
 
+            # The shared feed answers slowly: whichever worker claims it holds it meanwhile.
+            shared_feed = ledger.feeds[0].removeprefix(server.base_url)
+            server.delay(shared_feed, 6.0)
             started = time.monotonic()
             env = _lake_env(tmp_path, "shared", api_url)
-            workers = [_ingest(new_lake, both, env), _ingest(new_lake, other, env)]
-            try:
-                summaries = [_finish(w) for w in workers]
-            finally:
-                for w in workers:
-                    if w.poll() is None:
-                        w.kill()
-                        w.communicate()
+            summaries = _run_together([_ingest(new_lake, both, env), _ingest(new_lake, other, env)])
             parallel_s = time.monotonic() - started
+            asked = [path for path, _ in server.requests]
 
             alone = _finish(_ingest(single, everything, _lake_env(tmp_path, "single", api_url)))
         shared_rows, single_rows = _contents(new_lake), _contents(single)
@@ -191,6 +273,12 @@ def test_two_workers_on_overlapping_feeds_equal_one(
             assert shared_rows[name] == single_rows[name], name
         # Each worker's feeds were its own: together they found every article once.
         assert sum(s["articles_new"] for s in summaries) == alone["articles_new"]
+        # The feed both were given was fetched by one of them (the other found it leased, or
+        # no longer due), and so was every page.
+        assert asked.count(shared_feed) == 1, asked
+        pages = [path for path in asked if path.endswith(".html")]
+        assert len(pages) == len(set(pages)), sorted(pages)
+        assert sum(s["feeds_total"] for s in summaries) == alone["feeds_total"]
     finally:
         sp.run(
             ["psql", postgres_dsn, "-qc", f"drop database if exists {single_db} with (force)"],

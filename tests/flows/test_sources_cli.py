@@ -640,3 +640,73 @@ def test_a_following_ingest_loads_feed_and_sitemap_articles_once(
     assert keys is not None and keys[0] == keys[1] == len(ARTICLES)
     pages = [path for path, _ in site.requests if path.endswith(".html")]
     assert sorted(pages) == sorted(set(pages))  # each page fetched once
+
+
+# --- on a DuckLake ----------------------------------------------------------------------------
+
+
+def test_commands_work_on_a_lake_and_retry_its_conflicts(
+    new_lake: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``ducklake:`` target is no file: the commands must not take it for a missing
+    warehouse; a write that conflicts with another writer is run again."""
+    from flows import sources_cli
+    from warehouse import load
+
+    monkeypatch.setenv("NEWSDESK_DUCKLAKE_DATA_PATH", str(tmp_path / "lake") + "/")
+    sources = tmp_path / "sources.toml"
+    sources.write_text(SOURCES, encoding="utf-8")
+    setup = connect(new_lake, data_path=str(tmp_path / "lake") + "/")
+    migrate(setup)
+    register_sources(setup, source_rows(load_sources(sources)))
+    setup.close()
+    common = ["--sources", str(sources), "--db", new_lake]
+
+    listed = _invoke("list", *common, "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    assert "failures" in json.loads(listed.stdout)[0]  # health came from the lake
+    shown = _invoke("show", "BBC News", *common, "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    assert [s["enabled"] for s in json.loads(shown.stdout)["sources"]] == [True, True]
+    overview = _invoke(*common)
+    assert overview.exit_code == 0, overview.output
+
+    disabled = _invoke("disable", "BBC News", *common)
+    assert disabled.exit_code == 0, disabled.output
+    assert "2 feed(s) disabled" in _flat(disabled)
+
+    def lake_feeds() -> dict[str, bool]:
+        con = connect(new_lake, read_only=True)
+        try:
+            return dict(con.execute("select url, enabled from feeds").fetchall())
+        finally:
+            con.close()
+
+    assert lake_feeds()["https://feeds.bbci.co.uk/news/rss.xml"] is False
+
+    # Another writer commits while `enable` is between its change and its commit: the commit
+    # conflicts, the file is put back, and the change runs again and commits.
+    other = connect(new_lake)
+    calls: list[int] = []
+    inner = sources_cli._register
+
+    def racing(publisher: object) -> object:
+        change = inner(publisher)  # type: ignore[arg-type]
+
+        def run(con: duckdb.DuckDBPyConnection) -> int:
+            calls.append(1)
+            if len(calls) == 1:
+                load.start_run(other, "elsewhere", "ingest", datetime.now(UTC))
+            return change(con)
+
+        return run
+
+    monkeypatch.setattr(sources_cli, "_register", racing)
+    try:
+        enabled = _invoke("enable", "BBC News", *common)
+    finally:
+        other.close()
+    assert enabled.exit_code == 0, enabled.output
+    assert len(calls) == 2
+    assert lake_feeds()["https://feeds.bbci.co.uk/news/rss.xml"] is True
+    assert next(p for p in load_sources(sources) if p.name == "BBC News").enabled

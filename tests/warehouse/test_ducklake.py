@@ -116,3 +116,65 @@ def test_loads_are_idempotent(lake: duckdb.DuckDBPyConnection) -> None:
 def test_a_lake_without_a_catalog_says_so(tmp_path: Path) -> None:
     with pytest.raises(WarehouseError, match="cannot open the DuckLake"):
         connect("ducklake:postgres:host=127.0.0.1 port=1 dbname=nowhere connect_timeout=2")
+
+
+def test_search_command_on_a_lake(new_lake: str, lake: duckdb.DuckDBPyConnection) -> None:
+    """`newsdesk search` on a lake: no stored index there, a temporary one per search."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    feed_id, publisher_id = load.register_sources(
+        lake, [load.SourceRow("News", "news.example", "GB", "en", FEED)]
+    )[FEED]
+    page = _page(
+        "Ferries to the outer islands resume after the winter storms closed the harbour",
+        feed_id,
+        publisher_id,
+    )
+    load.load_pages(lake, "run-1", fetches_frame([page.fetch]), article_frames([page], T0))
+    lake.close()
+    runner = CliRunner()
+    found = runner.invoke(app, ["search", "ferry", "--db", new_lake, "--format", "json"])
+    assert found.exit_code == 0, found.output
+    hits = json.loads(found.stdout[found.stdout.index("[") :])
+    assert [hit["url"] for hit in hits] == [page.fetch.url]
+    assert "Ferries" in hits[0]["snippet"]
+    nothing = runner.invoke(app, ["search", "zeppelin", "--db", new_lake, "--format", "json"])
+    assert nothing.exit_code == 0, nothing.output
+    assert json.loads(nothing.stdout[nothing.stdout.index("[") :]) == []
+
+
+def test_workers_starting_on_a_new_lake_at_once_all_open_it(new_lake: str, tmp_path: Path) -> None:
+    """Each creates the lake's catalog tables; PostgreSQL lets one through and the others retry
+    the ATTACH, then find the catalog made (and the migrations applied, or apply them)."""
+    import threading
+
+    barrier = threading.Barrier(4)
+    problems: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            con = connect(new_lake, data_path=str(tmp_path / "lake") + "/")
+            try:
+                migrate(con)
+            finally:
+                con.close()
+        except BaseException as exc:  # reported below
+            problems.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert problems == []
+    con = connect(new_lake, read_only=True)
+    try:
+        ledger = con.execute("select count(*) from schema_migrations").fetchone()
+        assert ledger == (len(available_migrations()),)
+    finally:
+        con.close()
