@@ -32,7 +32,7 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
@@ -129,8 +129,10 @@ def _connect_lake(target: str, read_only: bool, data_path: str | None) -> duckdb
         for package, name, load_as in (
             ("duckdb_extension_postgres", "postgres", "postgres_scanner"),
             ("duckdb_extension_ducklake", "ducklake", "ducklake"),
+            ("duckdb_extension_httpfs", "httpfs", "httpfs"),
         ):
             con.execute(f"load {_quote(_extension_file(package, name, load_as))}")
+        _object_store_secret(con, os.environ)
         options = []
         if data_path:
             options.append(f"data_path {_quote(data_path)}")
@@ -143,6 +145,36 @@ def _connect_lake(target: str, read_only: bool, data_path: str | None) -> duckdb
         con.close()
         raise WarehouseError(f"cannot open the DuckLake {target}: {exc}") from exc
     return con
+
+
+def _object_store_secret(con: duckdb.DuckDBPyConnection, env: Mapping[str, str]) -> None:
+    """Credentials for a lake whose data path is on S3 (or an S3-compatible store: MinIO, R2,
+    Ceph …), from the usual AWS variables: ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+    ``AWS_SESSION_TOKEN``, ``AWS_REGION`` (or ``AWS_DEFAULT_REGION``) and ``AWS_ENDPOINT_URL``
+    for a store other than AWS (path-style URLs; ``http://`` means no TLS). Without a key id,
+    nothing is set: a lake on a shared folder needs none."""
+    key_id = env.get("AWS_ACCESS_KEY_ID")
+    if not key_id:
+        return
+    options = {
+        "type": "s3",
+        "key_id": key_id,
+        "secret": env.get("AWS_SECRET_ACCESS_KEY", ""),
+        "region": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+    }
+    if env.get("AWS_SESSION_TOKEN"):
+        options["session_token"] = env["AWS_SESSION_TOKEN"]
+    endpoint = env.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        scheme, _, host = endpoint.rstrip("/").partition("://")
+        options["endpoint"] = host or scheme
+        options["url_style"] = "path"
+        options["use_ssl"] = "false" if scheme == "http" else "true"
+    body = ", ".join(
+        f"{key} {value}" if key in ("type", "use_ssl") else f"{key} {_quote(value)}"
+        for key, value in options.items()
+    )
+    con.execute(f"create or replace temporary secret newsdesk_object_store ({body})")
 
 
 def _attach(con: duckdb.DuckDBPyConnection, sql: str) -> None:

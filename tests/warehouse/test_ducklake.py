@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.warehouse.test_dedup import _page as story_page
 from tests.warehouse.test_load import T0, _page
 from transforms.frames import article_frames, entries_frame, fetches_frame
 from transforms.records import FeedEntry, FetchLog
@@ -178,3 +179,54 @@ def test_workers_starting_on_a_new_lake_at_once_all_open_it(new_lake: str, tmp_p
         assert ledger == (len(available_migrations()),)
     finally:
         con.close()
+
+
+def test_a_lake_on_an_object_store_keeps_its_parquet_there(
+    new_lake: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Data files on S3: a real S3 API on loopback (moto's server), credentials from the usual
+    AWS variables, the httpfs extension from its PyPI package."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "newsdesk-test",
+            "AWS_SECRET_ACCESS_KEY": "newsdesk-test-secret",
+            "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": endpoint,
+        }.items():
+            monkeypatch.setenv(name, value)
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        s3.create_bucket(Bucket="newsdesk-lake")
+
+        con = connect(new_lake, data_path="s3://newsdesk-lake/warehouse/")
+        migrate(con)
+        ids = load.register_sources(con, [load.SourceRow("News", "news.example", "GB", "en", FEED)])
+        feed_id, publisher_id = ids[FEED]
+        # More rows than DuckLake inlines into its catalog: these go to Parquet files.
+        pages = [
+            story_page(
+                i, f"Port strike day {i} halts container traffic. " * 20, feed_id, publisher_id
+            )
+            for i in range(60)
+        ]
+        load.load_pages(
+            con, "run-1", fetches_frame([p.fetch for p in pages]), article_frames(pages, T0)
+        )
+        con.close()
+
+        keys = [
+            item["Key"] for item in s3.list_objects_v2(Bucket="newsdesk-lake").get("Contents", [])
+        ]
+        assert any(k.startswith("warehouse/") and k.endswith(".parquet") for k in keys), keys
+        # Another connection (another worker) reads the articles back from the store.
+        again = connect(new_lake)
+        assert again.execute("select count(*) from articles").fetchone() == (60,)
+        again.close()
+    finally:
+        server.stop()
