@@ -72,6 +72,7 @@ from warehouse.backfill import (
     ChunkCounts,
     ChunkPlan,
     ChunkRow,
+    claim_chunks,
     close_job,
     fail_chunk,
     finish_chunk,
@@ -79,6 +80,7 @@ from warehouse.backfill import (
     open_job,
     publishers_for_domains,
     record_progress,
+    renew_chunk_leases,
 )
 from warehouse.dedup import dedup_pending
 from warehouse.migrate import migrate
@@ -288,7 +290,13 @@ def backfill(
             load.load_pages(
                 con, run_id, fetches_frame(plan.listing_fetches), article_frames([], started)
             )
-        todo = [c for c in chunks if c.status != "done" and c.label in plan.jobs_by_label]
+            # Workers running the same job take different chunks (migration 011).
+            wanted = [c for c in chunks if c.status != "done" and c.label in plan.jobs_by_label]
+            mine = claim_chunks(
+                con, job_id, [c.index for c in wanted], run_id, started, settings.lease_s
+            )
+        todo = [c for c in wanted if c.index in mine]
+        counts["chunks_leased_elsewhere"] = len(wanted) - len(todo)
         logger.info(
             "backfill %s: %d chunks, %d to do (%d done before)",
             job_id,
@@ -338,6 +346,7 @@ def backfill(
         "status": status,
         "chunks": len(chunks),
         "chunks_run": len(todo),
+        "chunks_leased_elsewhere": counts["chunks_leased_elsewhere"],
         "chunks_failed": failed,
         "problems": plan.problems,
         **{name: getattr(totals, name) for name in CHUNK_COUNTS},
@@ -511,6 +520,8 @@ def _load_chunk(
             fail_chunk(
                 con, job_id, chunk.index, outcome.error_class, outcome.error or "", run_id, now
             )
+        # A run still loading chunks is alive: its other chunks stay its own.
+        renew_chunk_leases(con, job_id, run_id, now + timedelta(seconds=settings.lease_s))
     with open_warehouse(db) as con:
         dedup_pending(con, now, settings.dedup_window_days)
     counts["pages_fetched"] += len(pages)

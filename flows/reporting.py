@@ -91,6 +91,7 @@ COUNT_LABELS = {
     "articles_copies": "articles that copy a known story",
     "feeds_leased_elsewhere": "feeds due but held by another worker",
     "pages_leased_elsewhere": "pages left to another worker",
+    "chunks_leased_elsewhere": "backfill chunks left to another worker",
 }
 
 

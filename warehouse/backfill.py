@@ -14,19 +14,21 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
 
 from transforms.urls import registrable_domain
 from warehouse.db import next_id_sql, retry_conflicts, transaction, upsert
+from warehouse.load import reap_dead_runs
 
 __all__ = [
     "CHUNK_COUNTS",
     "ChunkCounts",
     "ChunkPlan",
     "ChunkRow",
+    "claim_chunks",
     "close_job",
     "fail_chunk",
     "finish_chunk",
@@ -36,6 +38,7 @@ __all__ = [
     "open_job",
     "publishers_for_domains",
     "record_progress",
+    "renew_chunk_leases",
 ]
 
 
@@ -261,6 +264,57 @@ def fail_chunk(
 
 
 @retry_conflicts
+@retry_conflicts
+def claim_chunks(
+    con: duckdb.DuckDBPyConnection,
+    job_id: str,
+    indexes: Sequence[int],
+    run_id: str,
+    now: datetime,
+    lease_s: float,
+) -> set[int]:
+    """The chunks of ``indexes`` (not done) that ``run_id`` now holds, until ``now + lease_s``:
+    those no other live run holds (see migration 011). Several workers running one job take
+    different chunks; a killed worker's chunks come back when its lease expires."""
+    if not indexes:
+        return set()
+    reap_dead_runs(con, now)
+    params = {
+        "job": job_id,
+        "ids": list(indexes),
+        "run": run_id,
+        "now": now,
+        "until": now + timedelta(seconds=lease_s),
+    }
+    con.execute(
+        """
+        update backfill_chunks set claimed_by = $run, lease_expires_at = $until
+        where job_id = $job and list_contains($ids, chunk_index) and status <> 'done'
+          and (claimed_by is null or claimed_by = $run or lease_expires_at is null
+               or lease_expires_at <= $now
+               or claimed_by not in (select run_id from runs where status = 'running'))
+        """,
+        params,
+    )
+    rows = con.execute(
+        "select chunk_index from backfill_chunks where job_id = $job and claimed_by = $run "
+        "and list_contains($ids, chunk_index) and status <> 'done'",
+        {key: params[key] for key in ("job", "run", "ids")},
+    ).fetchall()
+    return {int(row[0]) for row in rows}
+
+
+def renew_chunk_leases(
+    con: duckdb.DuckDBPyConnection, job_id: str, run_id: str, until: datetime
+) -> None:
+    """Push the expiry of the chunks ``run_id`` holds in ``job_id`` to ``until``."""
+    con.execute(
+        "update backfill_chunks set lease_expires_at = $until "
+        "where job_id = $job and claimed_by = $run and status <> 'done'",
+        {"job": job_id, "run": run_id, "until": until},
+    )
+
+
 def close_job(con: duckdb.DuckDBPyConnection, job_id: str, now: datetime) -> str:
     """``completed`` when every chunk is done, else ``incomplete`` (run it again to resume)."""
     row = con.execute(

@@ -15,6 +15,8 @@ live run holds; :func:`finish_run` ends them, and they lapse after the lease len
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,6 +48,7 @@ __all__ = [
     "load_pages",
     "pages_to_fetch",
     "publisher_hints",
+    "reap_dead_runs",
     "register_sources",
     "release_leases",
     "renew_leases",
@@ -73,6 +76,7 @@ RUN_COUNTERS = (
     "articles_copies",
     "feeds_leased_elsewhere",
     "pages_leased_elsewhere",
+    "chunks_leased_elsewhere",
 )
 
 _FETCH_COLUMNS = (
@@ -188,6 +192,7 @@ def claim_due_feeds(
     until ``now + lease_s``, in the same transaction. Expired leases and those of runs that
     ended are dropped first (a killed worker's feeds come back once its lease expires)."""
     until = now + timedelta(seconds=lease_s)
+    reap_dead_runs(con, now)
     con.execute(f"delete from feed_leases where not {_live('feed_leases')}", {"now": now})
     due = due_feeds(con, feed_ids, now, all_feeds)
     if not due:
@@ -496,15 +501,61 @@ def publisher_hints(con: duckdb.DuckDBPyConnection) -> dict[int, PublisherHints]
 
 @retry_conflicts
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, started_at: datetime) -> None:
+    """Record the run as running, with the host and process it runs in (see
+    :func:`reap_dead_runs`)."""
     upsert(
         con,
         "runs",
         ("run_id",),
-        ("run_id", "flow", "started_at", "status"),
-        "select $run_id as run_id, $flow as flow, $started_at as started_at, 'running' as status",
-        update="status = 'running', finished_at = null, error = null",
-        params={"run_id": run_id, "flow": flow, "started_at": started_at},
+        ("run_id", "flow", "started_at", "status", "host", "pid"),
+        "select $run_id as run_id, $flow as flow, $started_at as started_at, "
+        "'running' as status, $host as host, $pid as pid",
+        update="status = 'running', finished_at = null, error = null, "
+        "host = excluded.host, pid = excluded.pid",
+        params={
+            "run_id": run_id,
+            "flow": flow,
+            "started_at": started_at,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+        },
     )
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # someone else's live process
+        return False
+    return False
+
+
+def reap_dead_runs(con: duckdb.DuckDBPyConnection, now: datetime) -> list[str]:
+    """Mark failed the runs still ``running`` whose process, on this host, is gone (killed,
+    crashed machine restarted), and end their leases: a worker started again after a crash
+    takes its work back at once rather than after the leases expire. Runs on other hosts are
+    left to lease expiry. Returns the run ids reaped."""
+    rows = con.execute(
+        "select run_id, pid from runs where status = 'running' and host = $host "
+        "and pid is not null and pid <> $pid",
+        {"host": socket.gethostname(), "pid": os.getpid()},
+    ).fetchall()
+    dead = [(run_id, pid) for run_id, pid in rows if _process_gone(int(pid))]
+    for run_id, pid in dead:
+        con.execute(
+            "update runs set status = 'failed', finished_at = $now, error = $error "
+            "where run_id = $run and status = 'running'",
+            {
+                "now": now,
+                "run": run_id,
+                "error": f"its process (pid {pid} on {socket.gethostname()}) ended without "
+                "finishing the run (killed?); found by a later run",
+            },
+        )
+        release_leases(con, run_id, now)
+    return [run_id for run_id, _ in dead]
 
 
 @retry_conflicts

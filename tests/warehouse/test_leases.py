@@ -170,3 +170,90 @@ def test_concurrent_claims_on_a_lake_have_one_winner(new_lake: str, tmp_path: Pa
         thread.join(timeout=120)
     got = sorted((len(c.due), c.leased_elsewhere) for c in claims.values())
     assert got == [(0, 2), (2, 0)]
+
+
+def test_backfill_chunks_are_split_between_runs_of_one_job(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    from warehouse.backfill import (
+        ChunkCounts,
+        ChunkPlan,
+        claim_chunks,
+        finish_chunk,
+        open_job,
+        renew_chunk_leases,
+    )
+
+    for run in ("a", "b", "c"):
+        load.start_run(con, run, "backfill", T0)
+    plans = [ChunkPlan(f"2026-01-0{i}") for i in range(1, 5)]
+
+    def job(run: str) -> list[int]:
+        chunks = open_job(
+            con,
+            "job-1",
+            via="warc",
+            target="/data",
+            since=None,
+            until=None,
+            unit="file",
+            plans=plans,
+            run_id=run,
+            now=T0,
+        )
+        return [c.index for c in chunks]
+
+    indexes = job("a")
+    assert len(indexes) == 4
+    # Run a takes the first two chunks (as a worker that got there first), b asks for all.
+    assert claim_chunks(con, "job-1", indexes[:2], "a", T0, LEASE_S) == set(indexes[:2])
+    assert claim_chunks(con, "job-1", job("b"), "b", T0, LEASE_S) == set(indexes[2:])
+    # a finishes one chunk and renews; c gets nothing while a and b are alive.
+    finish_chunk(con, "job-1", indexes[0], ChunkCounts(), "a", T0)
+    later = T0 + timedelta(seconds=LEASE_S / 2)
+    renew_chunk_leases(con, "job-1", "a", later + timedelta(seconds=LEASE_S))
+    assert claim_chunks(con, "job-1", indexes, "c", later, LEASE_S) == set()
+    # b dies (its lease runs out), a finishes its run: c takes every chunk not done.
+    expired = T0 + timedelta(seconds=LEASE_S + 1)
+    load.finish_run(con, "a", expired, "completed", {})
+    assert claim_chunks(con, "job-1", indexes, "c", expired, LEASE_S) == set(indexes[1:])
+    held = con.execute(
+        "select chunk_index, claimed_by from backfill_chunks order by chunk_index"
+    ).fetchall()
+    assert held == [(indexes[0], "a"), *((i, "c") for i in indexes[1:])]
+
+
+def test_a_run_whose_process_is_gone_gives_its_work_back_at_once(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """A worker killed on this host: the next run finds its pid gone, marks it failed and
+    takes its feeds without waiting for the lease to expire. A live holder keeps them."""
+    import socket
+    import subprocess
+    import sys
+
+    feed_ids = _feeds(con)
+    load.start_run(con, "killed", "ingest", T0)
+    load.start_run(con, "alive", "ingest", T0)
+    load.start_run(con, "next", "ingest", T0)
+    assert _claimed(load.claim_due_feeds(con, "killed", feed_ids[:1], T0, LEASE_S)) == feed_ids[:1]
+    assert _claimed(load.claim_due_feeds(con, "alive", feed_ids[1:], T0, LEASE_S)) == feed_ids[1:]
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    con.execute(
+        "update runs set pid = ?, host = ? where run_id = 'killed'",
+        [int(gone.stdout), socket.gethostname()],
+    )
+    # "alive" is this test's own process: started here, pid alive.
+    soon = T0 + timedelta(seconds=1)
+    claim = load.claim_due_feeds(con, "next", feed_ids, soon, LEASE_S)
+    assert (_claimed(claim), claim.leased_elsewhere) == (feed_ids[:1], 1)
+    status, error = con.execute(
+        "select status, error from runs where run_id = 'killed'"
+    ).fetchone() or (None, None)
+    assert status == "failed" and "ended without finishing" in error
+    assert con.execute("select status from runs where run_id = 'alive'").fetchone() == ("running",)
