@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+import duckdb
+import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
@@ -63,7 +65,7 @@ from transforms.archives import (
     parse_collinfo,
 )
 from transforms.extract import SourceHints
-from transforms.frames import article_frames, fetches_frame
+from transforms.frames import PageResult, article_frames, fetches_frame
 from transforms.records import TRANSIENT_ERROR_CLASSES, FetchLog
 from transforms.urls import host_of
 from warehouse import load
@@ -82,6 +84,7 @@ from warehouse.backfill import (
     record_progress,
     renew_chunk_leases,
 )
+from warehouse.db import retry_conflicts
 from warehouse.dedup import dedup_pending
 from warehouse.migrate import migrate
 
@@ -290,41 +293,56 @@ def backfill(
             load.load_pages(
                 con, run_id, fetches_frame(plan.listing_fetches), article_frames([], started)
             )
-            # Workers running the same job take different chunks (migration 011).
             wanted = [c for c in chunks if c.status != "done" and c.label in plan.jobs_by_label]
-            mine = claim_chunks(
-                con, job_id, [c.index for c in wanted], run_id, started, settings.lease_s
-            )
-        todo = [c for c in wanted if c.index in mine]
-        counts["chunks_leased_elsewhere"] = len(wanted) - len(todo)
         logger.info(
             "backfill %s: %d chunks, %d to do (%d done before)",
             job_id,
             len(chunks),
-            len(todo),
+            len(wanted),
             sum(c.status == "done" for c in chunks),
         )
-        progress.add_total("chunks", len(todo))
+        # Chunks are leased a few at a time (migration 011): workers running the same job
+        # share it, each taking the next free chunk when one of its own is loaded.
+        unclaimed = {c.index: c for c in wanted}
+        taken: dict[int, ChunkRow] = {}
         futures = []
         jobs: dict[int, ChunkJob] = {}
-        for row in todo:
-            job = replace(plan.jobs_by_label[row.label], index=row.index)
-            if via == "warc":  # a batch of records at a time, from where the last run stopped
-                job = replace(
-                    job,
-                    start_offset=row.resume_offset or 0,
-                    max_records=settings.backfill_warc_batch,
+
+        def take(count: int) -> None:
+            if not unclaimed:
+                return
+            with open_warehouse(db) as con:
+                got = claim_chunks(
+                    con,
+                    job_id,
+                    sorted(unclaimed),
+                    run_id,
+                    datetime.now(UTC),
+                    settings.lease_s,
+                    limit=count,
                 )
-            else:  # a file's record count is known once it has been read
-                progress.add_total(row.label, len(job.pages))
-            jobs[row.index] = job
-            futures.append(run_chunk.submit(job, settings, run_id, window))
+            for index in sorted(got & set(unclaimed)):
+                row = taken[index] = unclaimed.pop(index)
+                job = replace(plan.jobs_by_label[row.label], index=row.index)
+                if via == "warc":  # a batch of records at a time, from where the last run stopped
+                    job = replace(
+                        job,
+                        start_offset=row.resume_offset or 0,
+                        max_records=settings.backfill_warc_batch,
+                    )
+                else:  # a file's record count is known once it has been read
+                    progress.add_total(row.label, len(job.pages))
+                progress.add_total("chunks", 1)
+                jobs[row.index] = job
+                futures.append(run_chunk.submit(job, settings, run_id, window))
+
+        take(settings.concurrency)
         failed = 0
         while futures:
             future = next(as_completed(futures))
             futures.remove(future)
             outcome = future.result()
-            chunk_row = next(c for c in todo if c.index == outcome.index)
+            chunk_row = taken[outcome.index]
             done = _load_chunk(db, run_id, job_id, chunk_row, outcome, settings, counts)
             totals += done
             if outcome.next_offset is not None and outcome.error_class is None:
@@ -335,8 +353,11 @@ def backfill(
                 continue
             failed += outcome.error_class is not None
             progress.advance("chunks")
+            take(1)
+        # What is left was held by other live workers all along (or they finished it).
+        counts["chunks_leased_elsewhere"] = len(unclaimed)
         with open_warehouse(db) as con:
-            status = close_job(con, job_id, datetime.now(UTC))
+            status = close_job(con, job_id, datetime.now(UTC), run_id)
     with open_warehouse(db) as con:
         load.finish_run(con, run_id, datetime.now(UTC), "completed", counts)
     refresh_search(db)
@@ -345,7 +366,7 @@ def backfill(
         "job_id": job_id,
         "status": status,
         "chunks": len(chunks),
-        "chunks_run": len(todo),
+        "chunks_run": len(taken),
         "chunks_leased_elsewhere": counts["chunks_leased_elsewhere"],
         "chunks_failed": failed,
         "problems": plan.problems,
@@ -489,39 +510,10 @@ def _load_chunk(
     failures = sum(1 for p in pages if p.fetch.error_class) + sum(
         1 for f in outcome.other_fetches if f.error_class and f.kind == "page"
     )
-    with open_warehouse(db) as con, load.transaction(con):
-        # Archives hold sites nobody configured: each page's site becomes its publisher.
-        hosts = sorted({host_of(p.article.url) for p in pages if p.article and not p.publisher_id})
-        if hosts:
-            publishers = publishers_for_domains(con, hosts)
-            pages = [
-                replace(p, publisher_id=publishers[host_of(p.article.url)])
-                if p.article and not p.publisher_id
-                else p
-                for p in pages
-            ]
-        frames = article_frames(pages, now)
-        loaded = load.load_pages(con, run_id, fetches, frames, keep_existing=True)
-        chunk_counts = ChunkCounts(
-            urls_found=outcome.urls_found,
-            pages_fetched=len(pages),
-            articles_new=loaded.new,
-            articles_known=loaded.unchanged + loaded.updated,
-            articles_dropped=sum(1 for p in pages if p.fetch.drop_reason),
-            failures=failures,
+    with open_warehouse(db) as con:
+        loaded, chunk_counts = _commit_chunk(
+            con, run_id, job_id, chunk, outcome, pages, fetches, failures, settings, now
         )
-        if outcome.error_class is None and outcome.next_offset is not None:
-            record_progress(
-                con, job_id, chunk.index, chunk_counts, outcome.next_offset, run_id, now
-            )
-        elif outcome.error_class is None:
-            finish_chunk(con, job_id, chunk.index, chunk_counts, run_id, now)
-        else:
-            fail_chunk(
-                con, job_id, chunk.index, outcome.error_class, outcome.error or "", run_id, now
-            )
-        # A run still loading chunks is alive: its other chunks stay its own.
-        renew_chunk_leases(con, job_id, run_id, now + timedelta(seconds=settings.lease_s))
     with open_warehouse(db) as con:
         dedup_pending(con, now, settings.dedup_window_days)
     counts["pages_fetched"] += len(pages)
@@ -530,3 +522,49 @@ def _load_chunk(
     counts["articles_dropped"] += chunk_counts.articles_dropped
     counts["articles_failed"] += failures
     return chunk_counts
+
+
+@retry_conflicts
+def _commit_chunk(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    job_id: str,
+    chunk: ChunkRow,
+    outcome: ChunkOutcome,
+    pages: list[PageResult],
+    fetches: pl.DataFrame,
+    failures: int,
+    settings: Settings,
+    now: datetime,
+) -> tuple[load.PageLoadCounts, ChunkCounts]:
+    """One transaction: a chunk's pages and its mark (done, progress or failed). On a lake, a
+    commit that conflicts with another worker's runs again on the new snapshot."""
+    # Archives hold sites nobody configured: each page's site becomes its publisher.
+    hosts = sorted({host_of(p.article.url) for p in pages if p.article and not p.publisher_id})
+    if hosts:
+        publishers = publishers_for_domains(con, hosts)
+        pages = [
+            replace(p, publisher_id=publishers[host_of(p.article.url)])
+            if p.article and not p.publisher_id
+            else p
+            for p in pages
+        ]
+    frames = article_frames(pages, now)
+    loaded = load.load_pages(con, run_id, fetches, frames, keep_existing=True)
+    chunk_counts = ChunkCounts(
+        urls_found=outcome.urls_found,
+        pages_fetched=len(pages),
+        articles_new=loaded.new,
+        articles_known=loaded.unchanged + loaded.updated,
+        articles_dropped=sum(1 for p in pages if p.fetch.drop_reason),
+        failures=failures,
+    )
+    if outcome.error_class is None and outcome.next_offset is not None:
+        record_progress(con, job_id, chunk.index, chunk_counts, outcome.next_offset, run_id, now)
+    elif outcome.error_class is None:
+        finish_chunk(con, job_id, chunk.index, chunk_counts, run_id, now)
+    else:
+        fail_chunk(con, job_id, chunk.index, outcome.error_class, outcome.error or "", run_id, now)
+    # A run still loading chunks is alive: its other chunks stay its own.
+    renew_chunk_leases(con, job_id, run_id, now + timedelta(seconds=settings.lease_s))
+    return loaded, chunk_counts

@@ -112,7 +112,12 @@ def backfill(
         console.print_json(json.dumps(summary, default=str))
     else:
         _print_summary(db, summary)
-    if summary["status"] != "completed":
+    if summary["status"] == "shared":
+        console.print(
+            f"{summary['chunks_leased_elsewhere']} chunk(s) are being loaded by other workers "
+            "of this job; this run's part is done"
+        )
+    elif summary["status"] != "completed":
         raise fail(
             f"{summary['chunks_failed']} chunk(s) not finished (see `newsdesk backfill --status`); "
             "run the same command again to resume"

@@ -264,7 +264,6 @@ def fail_chunk(
 
 
 @retry_conflicts
-@retry_conflicts
 def claim_chunks(
     con: duckdb.DuckDBPyConnection,
     job_id: str,
@@ -272,10 +271,12 @@ def claim_chunks(
     run_id: str,
     now: datetime,
     lease_s: float,
+    limit: int | None = None,
 ) -> set[int]:
-    """The chunks of ``indexes`` (not done) that ``run_id`` now holds, until ``now + lease_s``:
-    those no other live run holds (see migration 011). Several workers running one job take
-    different chunks; a killed worker's chunks come back when its lease expires."""
+    """Chunks of ``indexes`` (not done, no other live run holding them: see migration 011)
+    leased to ``run_id`` until ``now + lease_s``, at most ``limit`` more, lowest first; returns
+    those it now holds among ``indexes``. Workers running one job take a few chunks at a time,
+    so they share the job; a killed worker's chunks come back (see :func:`reap_dead_runs`)."""
     if not indexes:
         return set()
     reap_dead_runs(con, now)
@@ -287,12 +288,17 @@ def claim_chunks(
         "until": now + timedelta(seconds=lease_s),
     }
     con.execute(
-        """
+        f"""
         update backfill_chunks set claimed_by = $run, lease_expires_at = $until
-        where job_id = $job and list_contains($ids, chunk_index) and status <> 'done'
-          and (claimed_by is null or claimed_by = $run or lease_expires_at is null
-               or lease_expires_at <= $now
-               or claimed_by not in (select run_id from runs where status = 'running'))
+        where job_id = $job and chunk_index in (
+            select chunk_index from backfill_chunks
+            where job_id = $job and list_contains($ids, chunk_index) and status <> 'done'
+              and (claimed_by is null or lease_expires_at is null or lease_expires_at <= $now
+                   or claimed_by not in (select run_id from runs where status = 'running'))
+              and claimed_by is distinct from $run
+            order by chunk_index
+            {"limit " + str(int(limit)) if limit is not None else ""}
+        )
         """,
         params,
     )
@@ -315,20 +321,32 @@ def renew_chunk_leases(
     )
 
 
-def close_job(con: duckdb.DuckDBPyConnection, job_id: str, now: datetime) -> str:
-    """``completed`` when every chunk is done, else ``incomplete`` (run it again to resume)."""
+@retry_conflicts
+def close_job(
+    con: duckdb.DuckDBPyConnection, job_id: str, now: datetime, run_id: str | None = None
+) -> str:
+    """``completed`` when every chunk is done; ``shared`` when the chunks left are all held by
+    other live runs (workers sharing the job: the last one to finish completes it); else
+    ``incomplete`` (run it again to resume)."""
     row = con.execute(
-        "select count(*) filter (where status <> 'done') from backfill_chunks where job_id = ?",
-        [job_id],
+        """
+        select count(*) filter (where status <> 'done'),
+               count(*) filter (where status <> 'done' and claimed_by is distinct from $run
+                                and lease_expires_at > $now and claimed_by in
+                                    (select run_id from runs where status = 'running'))
+        from backfill_chunks where job_id = $job
+        """,
+        {"job": job_id, "run": run_id, "now": now},
     ).fetchone()
-    status = "completed" if row and row[0] == 0 else "incomplete"
+    left, elsewhere = (int(row[0]), int(row[1])) if row else (0, 0)
+    status = "completed" if left == 0 else "shared" if left == elsewhere else "incomplete"
     con.execute(
         """
         update backfill_jobs set status = ?, updated_at = ?,
             finished_at = case when ? = 'completed' then ? else null end
         where job_id = ?
         """,
-        [status, now, status, now, job_id],
+        ["running" if status == "shared" else status, now, status, now, job_id],
     )
     return status
 

@@ -872,3 +872,66 @@ def test_a_large_warc_file_is_loaded_and_resumed_batch_by_batch(
         db, "select status, resume_offset, urls_found, articles_new from backfill_chunks"
     )
     assert (status, offset, found, new) == ("done", None, 20, 20)
+
+
+def test_two_backfill_workers_on_one_lake_share_the_job(
+    prefect_harness: None, tmp_path: Path, corpus: Path, new_lake: str
+) -> None:
+    """Two `newsdesk backfill` processes started together on the same WARC job and lake: each
+    takes chunks the other does not hold (one at a time here), no chunk is loaded twice, both
+    succeed, and together they load what one process loads alone."""
+    from prefect.settings import PREFECT_API_URL
+
+    from warehouse.db import connect
+
+    folder = corpus / "backfill" / "warc"
+    command = [
+        sys.executable,
+        "-c",
+        "from flows.cli import main; main()",
+        "backfill",
+        "--via",
+        "warc",
+        "--path",
+        str(folder),
+        "--db",
+        new_lake,
+    ]
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        "NEWSDESK_CONCURRENCY": "1",
+        "NEWSDESK_DUCKLAKE_DATA_PATH": str(tmp_path / "lake") + "/",
+        "NEWSDESK_CAPTURES_DIR": str(tmp_path / "captures"),
+    }
+    workers = [
+        subprocess.Popen(
+            command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        for _ in range(2)
+    ]
+    outputs = [worker.communicate(timeout=300)[0].decode() for worker in workers]
+    for worker, output in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, output
+
+    single = tmp_path / "single.duckdb"
+    backfill(via="warc", path=str(folder), db=str(single))
+    lake = connect(new_lake, read_only=True)
+    try:
+        chunks = lake.execute(
+            "select label, status, claimed_by, attempts from backfill_chunks order by label"
+        ).fetchall()
+        run_ids = {row[0] for row in lake.execute("select run_id from runs").fetchall()}
+        shared = sorted(lake.execute("select url_key from articles").fetchall())
+        runs = lake.execute(
+            "select count(*) from runs where flow = 'backfill' and status = 'completed'"
+        ).fetchone()
+    finally:
+        lake.close()
+    assert runs == (2,)
+    assert {status for _, status, _, _ in chunks} == {"done"}
+    # Every chunk was taken by one of the two runs, and loaded once: never by both (how many
+    # each took depends on which started first; tests/warehouse/test_leases.py pins the split).
+    assert {holder for _, _, holder, _ in chunks} <= run_ids
+    assert {attempts for _, _, _, attempts in chunks} == {1}, chunks
+    assert shared == sorted(_rows(single, "select url_key from articles"))

@@ -205,8 +205,8 @@ def test_backfill_chunks_are_split_between_runs_of_one_job(
 
     indexes = job("a")
     assert len(indexes) == 4
-    # Run a takes the first two chunks (as a worker that got there first), b asks for all.
-    assert claim_chunks(con, "job-1", indexes[:2], "a", T0, LEASE_S) == set(indexes[:2])
+    # Run a takes two chunks at a time (the lowest free ones), b asks for all of them.
+    assert claim_chunks(con, "job-1", indexes, "a", T0, LEASE_S, limit=2) == set(indexes[:2])
     assert claim_chunks(con, "job-1", job("b"), "b", T0, LEASE_S) == set(indexes[2:])
     # a finishes one chunk and renews; c gets nothing while a and b are alive.
     finish_chunk(con, "job-1", indexes[0], ChunkCounts(), "a", T0)
