@@ -33,10 +33,26 @@ def _refresh(db: str) -> str | None:
     return None
 
 
+def _needs_refresh(db: str) -> bool:
+    """Whether the stored index is missing or behind the articles (a cheap read): a run that
+    changed nothing — every feed answering 304 — starts no child at all."""
+    from warehouse.db import connect, is_lake
+    from warehouse.search import index_status
+
+    con = connect(db, read_only=True, wait_seconds=WAIT_SECONDS)
+    try:
+        return not is_lake(con) and not index_status(con).fresh
+    finally:
+        con.close()
+
+
 def refresh_in_child(db: str) -> str | None:
-    """Rebuild the warehouse's full-text index in a child process; None when it went well,
-    else why not (the rebuild is an index: the loaded data never depends on it). When no child
-    can be started here, the rebuild runs in this process instead."""
+    """Rebuild the warehouse's full-text index in a child process when it is behind; None when
+    it went well (or there was nothing to do), else why not (the rebuild is an index: the
+    loaded data never depends on it). When no child can be started here, the rebuild runs in
+    this process instead."""
+    if not _needs_refresh(db):
+        return None
     context = multiprocessing.get_context("spawn")
     try:
         with ProcessPoolExecutor(1, mp_context=context) as pool:
