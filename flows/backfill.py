@@ -276,6 +276,40 @@ def backfill(
         for problem in plan.problems:
             logger.warning("backfill %s: %s", plan.target, problem)
         job_id = job_id_for(via, plan.target, window.since, named_until, plan.unit)
+        # Chunks are leased a few at a time (migration 011): workers running the same job
+        # share it, each taking the next free chunk when one of its own is loaded.
+        unclaimed: dict[int, ChunkRow] = {}
+        taken: dict[int, ChunkRow] = {}
+        futures = []
+        jobs: dict[int, ChunkJob] = {}
+
+        def take(con: duckdb.DuckDBPyConnection, count: int) -> None:
+            if not unclaimed:
+                return
+            got = claim_chunks(
+                con,
+                job_id,
+                sorted(unclaimed),
+                run_id,
+                datetime.now(UTC),
+                settings.lease_s,
+                limit=count,
+            )
+            for index in sorted(got & set(unclaimed)):
+                row = taken[index] = unclaimed.pop(index)
+                job = replace(plan.jobs_by_label[row.label], index=row.index)
+                if via == "warc":  # a batch of records at a time, from where the last run stopped
+                    job = replace(
+                        job,
+                        start_offset=row.resume_offset or 0,
+                        max_records=settings.backfill_warc_batch,
+                    )
+                else:  # a file's record count is known once it has been read
+                    progress.add_total(row.label, len(job.pages))
+                progress.add_total("chunks", 1)
+                jobs[row.index] = job
+                futures.append(run_chunk.submit(job, settings, run_id, window))
+
         with open_warehouse(db) as con:
             chunks = open_job(
                 con,
@@ -293,67 +327,35 @@ def backfill(
             load.load_pages(
                 con, run_id, fetches_frame(plan.listing_fetches), article_frames([], started)
             )
-            wanted = [c for c in chunks if c.status != "done" and c.label in plan.jobs_by_label]
-        logger.info(
-            "backfill %s: %d chunks, %d to do (%d done before)",
-            job_id,
-            len(chunks),
-            len(wanted),
-            sum(c.status == "done" for c in chunks),
-        )
-        # Chunks are leased a few at a time (migration 011): workers running the same job
-        # share it, each taking the next free chunk when one of its own is loaded.
-        unclaimed = {c.index: c for c in wanted}
-        taken: dict[int, ChunkRow] = {}
-        futures = []
-        jobs: dict[int, ChunkJob] = {}
-
-        def take(count: int) -> None:
-            if not unclaimed:
-                return
-            with open_warehouse(db) as con:
-                got = claim_chunks(
-                    con,
-                    job_id,
-                    sorted(unclaimed),
-                    run_id,
-                    datetime.now(UTC),
-                    settings.lease_s,
-                    limit=count,
-                )
-            for index in sorted(got & set(unclaimed)):
-                row = taken[index] = unclaimed.pop(index)
-                job = replace(plan.jobs_by_label[row.label], index=row.index)
-                if via == "warc":  # a batch of records at a time, from where the last run stopped
-                    job = replace(
-                        job,
-                        start_offset=row.resume_offset or 0,
-                        max_records=settings.backfill_warc_batch,
-                    )
-                else:  # a file's record count is known once it has been read
-                    progress.add_total(row.label, len(job.pages))
-                progress.add_total("chunks", 1)
-                jobs[row.index] = job
-                futures.append(run_chunk.submit(job, settings, run_id, window))
-
-        take(settings.concurrency)
+            unclaimed.update(
+                (c.index, c) for c in chunks if c.status != "done" and c.label in plan.jobs_by_label
+            )
+            logger.info(
+                "backfill %s: %d chunks, %d to do (%d done before)",
+                job_id,
+                len(chunks),
+                len(unclaimed),
+                sum(c.status == "done" for c in chunks),
+            )
+            take(con, settings.concurrency)
         failed = 0
         while futures:
             future = next(as_completed(futures))
             futures.remove(future)
             outcome = future.result()
-            chunk_row = taken[outcome.index]
-            done = _load_chunk(db, run_id, job_id, chunk_row, outcome, settings, counts)
-            totals += done
-            if outcome.next_offset is not None and outcome.error_class is None:
-                # The file goes on: its next batch, from the offset just committed.
-                job = replace(jobs[outcome.index], start_offset=outcome.next_offset)
-                jobs[outcome.index] = job
-                futures.append(run_chunk.submit(job, settings, run_id, window))
-                continue
-            failed += outcome.error_class is not None
-            progress.advance("chunks")
-            take(1)
+            with open_warehouse(db) as con:
+                totals += _load_chunk(
+                    con, run_id, job_id, taken[outcome.index], outcome, settings, counts
+                )
+                if outcome.next_offset is not None and outcome.error_class is None:
+                    # The file goes on: its next batch, from the offset just committed.
+                    job = replace(jobs[outcome.index], start_offset=outcome.next_offset)
+                    jobs[outcome.index] = job
+                    futures.append(run_chunk.submit(job, settings, run_id, window))
+                    continue
+                failed += outcome.error_class is not None
+                progress.advance("chunks")
+                take(con, 1)
         # What is left was held by other live workers all along (or they finished it).
         counts["chunks_leased_elsewhere"] = len(unclaimed)
         with open_warehouse(db) as con:
@@ -495,7 +497,7 @@ def _site_origins(publisher: Publisher) -> list[str]:
 
 
 def _load_chunk(
-    db: str,
+    con: duckdb.DuckDBPyConnection,
     run_id: str,
     job_id: str,
     chunk: ChunkRow,
@@ -503,19 +505,18 @@ def _load_chunk(
     settings: Settings,
     counts: dict[str, int],
 ) -> ChunkCounts:
-    """Load a chunk's pages and mark it done in one transaction (or record why it is not)."""
+    """Load a chunk's pages and mark it done in one transaction (or record why it is not),
+    then cluster what it added."""
     now = datetime.now(UTC)
     pages = outcome.pages
     fetches = fetches_frame([p.fetch for p in pages] + outcome.other_fetches)
     failures = sum(1 for p in pages if p.fetch.error_class) + sum(
         1 for f in outcome.other_fetches if f.error_class and f.kind == "page"
     )
-    with open_warehouse(db) as con:
-        loaded, chunk_counts = _commit_chunk(
-            con, run_id, job_id, chunk, outcome, pages, fetches, failures, settings, now
-        )
-    with open_warehouse(db) as con:
-        dedup_pending(con, now, settings.dedup_window_days)
+    loaded, chunk_counts = _commit_chunk(
+        con, run_id, job_id, chunk, outcome, pages, fetches, failures, settings, now
+    )
+    dedup_pending(con, now, settings.dedup_window_days)
     counts["pages_fetched"] += len(pages)
     counts["articles_new"] += loaded.new
     counts["articles_unchanged"] += loaded.unchanged

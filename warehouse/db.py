@@ -53,6 +53,7 @@ __all__ = [
     "is_lake_target",
     "next_id_sql",
     "retry_conflicts",
+    "retry_conflicts_creating_token",
     "transaction",
     "upsert",
 ]
@@ -269,19 +270,22 @@ def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+def transaction(
+    con: duckdb.DuckDBPyConnection, *, take_token: bool = True
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """One transaction; inside the caller's own, its commit (or rollback) covers this work —
     which is how a backfill chunk commits its pages and its `done` mark together.
 
     Nesting is tracked here: a failed BEGIN would abort DuckDB's open transaction. On a lake
-    the transaction starts by taking the write token (see the module docstring)."""
+    the transaction starts by taking the write token (see the module docstring), unless
+    ``take_token`` is False: only for the transaction that creates the token."""
     if in_transaction(con):
         yield con
         return
     con.execute("begin transaction")
     _OPEN_TRANSACTIONS.add(id(con))
     try:
-        if is_lake(con):
+        if take_token and is_lake(con):
             con.execute(f"update {WRITE_TOKEN} set generation = generation + 1")
         yield con
     except BaseException:
@@ -308,6 +312,29 @@ def is_conflict(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
 
 
+def _retry(con: duckdb.DuckDBPyConnection, call: Callable[[], R], name: str, take_token: bool) -> R:
+    """``call()`` as one :func:`transaction`, again on the new snapshot while its commit
+    conflicts with another lake writer (see :func:`retry_conflicts`)."""
+    if in_transaction(con):
+        return call()
+    delay = 0.05
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            with transaction(con, take_token=take_token):
+                return call()
+        except duckdb.TransactionException as exc:
+            if not is_conflict(exc):
+                raise
+            if attempt == CONFLICT_ATTEMPTS:
+                raise WriteConflict(
+                    f"{name}: the lake write conflicted with other writers "
+                    f"{attempt} times in a row; last: {exc}"
+                ) from exc
+        time.sleep(delay * (0.5 + random.random()))
+        delay = min(delay * 2, 2.0)
+    raise AssertionError("unreachable")
+
+
 def retry_conflicts(
     fn: Callable[Concatenate[duckdb.DuckDBPyConnection, P], R],
 ) -> Callable[Concatenate[duckdb.DuckDBPyConnection, P], R]:
@@ -319,24 +346,20 @@ def retry_conflicts(
 
     @functools.wraps(fn)
     def run(con: duckdb.DuckDBPyConnection, *args: P.args, **kwargs: P.kwargs) -> R:
-        if in_transaction(con):
-            return fn(con, *args, **kwargs)
-        delay = 0.05
-        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-            try:
-                with transaction(con):
-                    return fn(con, *args, **kwargs)
-            except duckdb.TransactionException as exc:
-                if not is_conflict(exc):
-                    raise
-                if attempt == CONFLICT_ATTEMPTS:
-                    raise WriteConflict(
-                        f"{fn.__name__}: the lake write conflicted with other writers "
-                        f"{attempt} times in a row; last: {exc}"
-                    ) from exc
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 2.0)
-        raise AssertionError("unreachable")
+        return _retry(con, lambda: fn(con, *args, **kwargs), fn.__name__, take_token=True)
+
+    return run
+
+
+def retry_conflicts_creating_token(
+    fn: Callable[Concatenate[duckdb.DuckDBPyConnection, P], R],
+) -> Callable[Concatenate[duckdb.DuckDBPyConnection, P], R]:
+    """:func:`retry_conflicts` for the one transaction that creates the write token (it cannot
+    take a token that does not exist yet: two workers creating it conflict on the catalog)."""
+
+    @functools.wraps(fn)
+    def run(con: duckdb.DuckDBPyConnection, *args: P.args, **kwargs: P.kwargs) -> R:
+        return _retry(con, lambda: fn(con, *args, **kwargs), fn.__name__, take_token=False)
 
     return run
 

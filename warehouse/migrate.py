@@ -14,11 +14,8 @@ a migration that conflicts with another worker's is retried, and then finds itse
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import random
 import re
-import time
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -26,12 +23,11 @@ from importlib.resources.abc import Traversable
 import duckdb
 
 from warehouse.db import (
-    CONFLICT_ATTEMPTS,
     WRITE_TOKEN,
     WarehouseError,
-    is_conflict,
     is_lake,
     retry_conflicts,
+    retry_conflicts_creating_token,
 )
 
 __all__ = [
@@ -105,21 +101,18 @@ def _ledger(con: duckdb.DuckDBPyConnection, lake: bool) -> None:
         )
 
 
+@retry_conflicts_creating_token
+def _create_lake_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    _ledger(con, lake=True)
+
+
 def _bootstrap_lake(con: duckdb.DuckDBPyConnection) -> None:
-    """The ledger and write token of a lake: before the token exists writes cannot take it, so
-    this one transaction retries its own conflicts (two workers creating them at once)."""
-    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-        con.execute("begin transaction")
-        try:
-            _ledger(con, lake=True)
-            con.execute("commit")
-            return
-        except duckdb.Error as exc:
-            with contextlib.suppress(duckdb.TransactionException):
-                con.execute("rollback")
-            if not is_conflict(exc) or attempt == CONFLICT_ATTEMPTS:
-                raise MigrationError(f"cannot create the lake's ledger: {exc}") from exc
-            time.sleep(0.05 * attempt * (0.5 + random.random()))
+    """The ledger and write token of a lake, in one transaction retried on conflicts (two
+    workers creating them at once)."""
+    try:
+        _create_lake_ledger(con)
+    except (duckdb.Error, WarehouseError) as exc:
+        raise MigrationError(f"cannot create the lake's ledger: {exc}") from exc
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -102,6 +102,11 @@ def _sitemap_routes(base: str, manifest: list[dict[str, Any]]) -> dict[str, Rout
     }
 
 
+def _backfill_cli(via: str) -> list[str]:
+    """`newsdesk backfill --via VIA` as a child process's command line (this interpreter)."""
+    return [sys.executable, "-c", "from flows.cli import main; main()", "backfill", "--via", via]
+
+
 def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -530,12 +535,7 @@ def test_a_killed_backfill_resumes_to_exactly_the_rows_of_an_uninterrupted_run(
     killed_db, reference_db = tmp_path / "killed.duckdb", tmp_path / "reference.duckdb"
     window = ["--since", "2026-11-02", "--until", "2026-11-28"]
     command = [
-        sys.executable,
-        "-c",
-        "from flows.cli import main; main()",
-        "backfill",
-        "--via",
-        "sitemap",
+        *_backfill_cli("sitemap"),
         *window,
         "--url",
         sitemap_site.base_url + "/",
@@ -886,12 +886,7 @@ def test_two_backfill_workers_on_one_lake_share_the_job(
 
     folder = corpus / "backfill" / "warc"
     command = [
-        sys.executable,
-        "-c",
-        "from flows.cli import main; main()",
-        "backfill",
-        "--via",
-        "warc",
+        *_backfill_cli("warc"),
         "--path",
         str(folder),
         "--db",

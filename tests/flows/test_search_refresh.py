@@ -8,26 +8,13 @@ import pytest
 
 from flows import search_refresh
 from tests.transforms.test_dedup import STRIKE, STRIKE_FOLLOW_UP
-from tests.warehouse.test_dedup import T0
-from tests.warehouse.test_dedup import _page as story_page
-from transforms.frames import article_frames, fetches_frame
-from warehouse import load
+from tests.warehouse.test_dedup import load_stories
 from warehouse.db import connect
-from warehouse.migrate import migrate
 from warehouse.search import index_status
 
 
 def _warehouse(path: Path, texts: list[str]) -> None:
-    con = connect(path)
-    migrate(con)
-    ids = load.register_sources(
-        con, [load.SourceRow("News", "news.example", "GB", "en", "https://news.example/feed")]
-    )
-    feed_id, publisher_id = ids["https://news.example/feed"]
-    load.start_run(con, "r", "ingest", T0)
-    pages = [story_page(i, text, feed_id, publisher_id) for i, text in enumerate(texts)]
-    load.load_pages(con, "r", fetches_frame([p.fetch for p in pages]), article_frames(pages, T0))
-    con.close()
+    load_stories(path, [texts]).close()
 
 
 def _status(path: Path) -> str:

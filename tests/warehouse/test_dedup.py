@@ -3,8 +3,11 @@ the clusters."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import duckdb
 
 from tests.transforms.test_dedup import STRIKE, STRIKE_FOLLOW_UP, wire_copy
 from transforms import dedup
@@ -41,9 +44,13 @@ def _page(i: int, text: str, feed_id: int, publisher_id: int) -> PageResult:
     return PageResult(fetch, article, url_key(url), feed_id, publisher_id)
 
 
-def _cluster_rows(
-    path: Path, batches: list[list[str]], cache: dedup.FingerprintCache | None
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def load_stories(
+    path: Path,
+    batches: list[list[str]],
+    after_each: Callable[[duckdb.DuckDBPyConnection], object] = lambda con: None,
+) -> duckdb.DuckDBPyConnection:
+    """A migrated warehouse at ``path`` with one source and run, each batch of texts loaded
+    as articles (story-0, story-1, …; ``after_each`` runs after each batch); left open."""
     con = connect(path)
     migrate(con)
     ids = load.register_sources(
@@ -53,14 +60,21 @@ def _cluster_rows(
     load.start_run(con, "r", "ingest", T0)
     i = 0
     for texts in batches:
-        pages = []
-        for text in texts:
-            pages.append(_page(i, text, feed_id, publisher_id))
-            i += 1
+        pages = [_page(i + n, text, feed_id, publisher_id) for n, text in enumerate(texts)]
+        i += len(texts)
         load.load_pages(
             con, "r", fetches_frame([p.fetch for p in pages]), article_frames(pages, T0)
         )
-        dedup_pending(con, T0 + timedelta(days=1), cache=cache)
+        after_each(con)
+    return con
+
+
+def _cluster_rows(
+    path: Path, batches: list[list[str]], cache: dedup.FingerprintCache | None
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    con = load_stories(
+        path, batches, lambda con: dedup_pending(con, T0 + timedelta(days=1), cache=cache)
+    )
     clusters = con.execute(
         "select a.url, r.url from articles a join articles r on r.article_id = a.cluster_id "
         "order by a.url"
