@@ -621,6 +621,14 @@ def _insert_fetches(
     return ids
 
 
+# A stored entry as a candidate page row (pages_to_fetch's retried and orphaned pages).
+_STORED_ENTRY = (
+    "e.feed_id, e.guid, e.url, e.url_key, e.title, e.summary, e.published_at, e.updated_at, "
+    "e.authors, e.tags, e.language, coalesce(e.discovered_via, 'feed') as discovered_via, "
+    "f.publisher_id"
+)
+
+
 def pages_to_fetch(
     con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame, now: datetime | None = None
 ) -> pl.DataFrame:
@@ -671,10 +679,7 @@ def pages_to_fetch(
         ),
 
         retried as (
-            select e.feed_id, e.guid, e.url, e.url_key, e.title, e.summary, e.published_at,
-                   e.updated_at, e.authors, e.tags, e.language,
-                   coalesce(e.discovered_via, 'feed') as discovered_via, f.publisher_id,
-                   'retry' as reason
+            select {_STORED_ENTRY}, 'retry' as reason
             from entries e
             join feeds f using (feed_id)
             join history h using (url_key)
@@ -685,10 +690,7 @@ def pages_to_fetch(
         ),
 
         orphaned as (
-            select e.feed_id, e.guid, e.url, e.url_key, e.title, e.summary, e.published_at,
-                   e.updated_at, e.authors, e.tags, e.language,
-                   coalesce(e.discovered_via, 'feed') as discovered_via, f.publisher_id,
-                   'orphaned' as reason
+            select {_STORED_ENTRY}, 'orphaned' as reason
             from entries e
             join feeds f using (feed_id)
             join page_leases l using (url_key)
