@@ -13,6 +13,12 @@ again: the idempotent path, only ``last_seen_at`` moves) and ``updated`` (the sa
 changed text: new versions, child tables replaced). Target: 20,000 article rows/s loading
 batches of 5,000 pages.
 
+The reference, timed in the same run on the same batches: DuckDB's plain ``insert into t select
+* from frame`` of every frame of the batch (fetches, articles and each child table, one
+transaction per batch) into tables without keys or indexes, in a file of its own. That is what
+DuckDB itself costs for these rows on this machine; ``load_pages`` adds what makes a load safe
+to repeat (status per article, ids, versions, child rows replaced).
+
     .venv/bin/python benchmarks/load.py [--pages 200] [--scenarios 1000:20000,5000:50000,...]
 """
 
@@ -128,15 +134,36 @@ def batches(total: int, size: int) -> Iterator[tuple[int, int]]:
         yield start, min(size, total - start)
 
 
+def plain_insert(con: Any, fetches: Any, frames: Any) -> tuple[float, float]:
+    """Seconds for DuckDB's own insert of every frame of a batch into keyless tables (one
+    transaction), and for the articles frame alone."""
+    tables = {"fetches": fetches, "articles": frames.articles}
+    tables |= {name: getattr(frames, name) for name in CHILD_TABLES}
+    articles_s = 0.0
+    started = time.perf_counter()
+    con.execute("begin")
+    for name, frame in tables.items():
+        con.register("incoming", frame)
+        con.execute(f"create table if not exists plain_{name} as select * from incoming limit 0")
+        t = time.perf_counter()
+        con.execute(f"insert into plain_{name} select * from incoming")
+        if name == "articles":
+            articles_s = time.perf_counter() - t
+        con.unregister("incoming")
+    con.execute("commit")
+    return time.perf_counter() - started, articles_s
+
+
 def run_scenario(bases: list[Base], batch: int, total: int, folder: Path) -> list[dict[str, Any]]:
     con = connect(folder / f"load-{batch}-{total}.duckdb")
     migrate(con)
+    plain = connect(folder / f"plain-{batch}-{total}.duckdb")
     results = []
     for n, variant in enumerate(PASSES):
         run_id = f"bench-{variant}"
         start_run(con, run_id, "ingest", T0)
         seen_at = T0 + timedelta(hours=n)
-        frame_s = load_s = load_cpu = 0.0
+        frame_s = load_s = load_cpu = plain_s = plain_articles_s = 0.0
         calls: list[float] = []
         rows = dict.fromkeys(("fetches", "articles", *CHILD_TABLES), 0)
         counts = {"new": 0, "updated": 0, "unchanged": 0}
@@ -152,6 +179,10 @@ def run_scenario(bases: list[Base], batch: int, total: int, folder: Path) -> lis
             frame_s += t1 - t
             load_s += t2 - t1
             calls.append(t2 - t1)
+            if variant == "new":
+                whole, articles_only = plain_insert(plain, fetches, frames)
+                plain_s += whole
+                plain_articles_s += articles_only
             rows["fetches"] += fetches.height
             rows["articles"] += frames.articles.height
             for name in CHILD_TABLES:
@@ -179,6 +210,18 @@ def run_scenario(bases: list[Base], batch: int, total: int, folder: Path) -> lis
                 # wall time on a shared machine.
                 "load_cpu_s": round(load_cpu, 3),
                 "call_median_s": round(statistics.median(calls), 3),
+                # DuckDB's plain insert of the same frames (the new pass only: it is the same
+                # rows every pass).
+                **(
+                    {
+                        "plain_insert_s": round(plain_s, 3),
+                        "plain_insert_articles_per_s": round(total / plain_s),
+                        "plain_insert_article_rows_per_s": round(total / plain_articles_s),
+                        "load_vs_plain_insert": round(plain_s / load_s, 3),
+                    }
+                    if variant == "new"
+                    else {}
+                ),
                 "call_max_s": round(max(calls), 3),
             }
         )
@@ -196,6 +239,7 @@ def run_scenario(bases: list[Base], batch: int, total: int, folder: Path) -> lis
         )
     }
     con.close()
+    plain.close()
     for r in results:
         r["stored_after_all_passes"] = stored
     return results
@@ -255,6 +299,14 @@ def main() -> None:
         f"frames; target {TARGET_ARTICLES_PER_S:,} article rows/s at batches of "
         f"{TARGET_BATCH:,}: slowest pass {worst if worst is not None else 'n/a'}"
     )
+    for r in results:
+        if "plain_insert_s" in r:
+            print(
+                f"batch {r['batch']:>6}: DuckDB's plain insert of the same frames "
+                f"{r['plain_insert_articles_per_s']:,} articles/s with their rows "
+                f"({r['plain_insert_article_rows_per_s']:,} rows/s for the articles frame "
+                f"alone); load_pages does the new pass at {r['load_vs_plain_insert']:.2f}x that"
+            )
     payload = {
         "corpus_pages": args.pages,
         "articles_extracted": len(bases),
@@ -265,6 +317,9 @@ def main() -> None:
         "target_batch": TARGET_BATCH,
         "slowest_pass_at_target_batch_articles_per_s": worst,
         "meets_target": worst is not None and worst >= TARGET_ARTICLES_PER_S,
+        "plain_insert_at_target_batch_articles_per_s": next(
+            (r["plain_insert_articles_per_s"] for r in target if "plain_insert_s" in r), None
+        ),
         "results": results,
     }
     print(f"wrote {write_result('load', payload)}")

@@ -41,6 +41,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 import duckdb
 
 __all__ = [
+    "KEYLESS_TABLES",
     "LAKE_ALIAS",
     "LAKE_PREFIX",
     "WarehouseBusy",
@@ -364,6 +365,29 @@ def retry_conflicts_creating_token(
     return run
 
 
+# Tables that have no keys on DuckDB either (migration 012: DuckDB rewrites a table's whole
+# ART index at every checkpoint, so keys on the tables that grow with every run made each
+# commit cost more than the last). Their rows stay unique by the writers, as on a lake.
+KEYLESS_TABLES = frozenset(
+    {
+        "fetches",
+        "entries",
+        "articles",
+        "article_versions",
+        "article_authors",
+        "article_tags",
+        "images",
+        "links",
+        "removed_spans",
+        "raw_pages",
+        "article_signatures",
+        "article_bands",
+        "cluster_matches",
+        "clusters",
+    }
+)
+
+
 def upsert(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -379,14 +403,17 @@ def upsert(
     ``table``; with ``update`` (assignments that may read ``excluded.<column>`` and
     ``<table>.<column>``), update the rows whose keys are.
 
-    On DuckDB this is ``INSERT … ON CONFLICT``. A lake has no keys to conflict on: the same
-    rows come from an ``UPDATE … FROM`` and an anti-joined ``INSERT``, safe because lake writes
-    are serialized (:func:`transaction`). ``new_id`` is ``(column, sequence, order)``: the
-    column a DuckDB sequence fills by default; on a lake new rows take the next numbers after
-    the largest, in ``order`` (an expression over ``columns``).
+    On DuckDB this is ``INSERT … ON CONFLICT``. A lake has no keys to conflict on, nor have the
+    :data:`KEYLESS_TABLES`: the same rows come from an ``UPDATE … FROM`` and an anti-joined
+    ``INSERT``, safe because writes are serialized (lake writes by :func:`transaction`, a
+    DuckDB file's by its one writer process) and ``source`` holds each key once. ``new_id`` is
+    ``(column, sequence, order)``: the column a DuckDB sequence fills by default; on a lake new
+    rows take the next numbers after the largest, in ``order`` (an expression over
+    ``columns``).
     """
     cols = ", ".join(columns)
-    if not is_lake(con):
+    lake = is_lake(con)
+    if table not in KEYLESS_TABLES and not lake:
         action = f"do update set {update}" if update else "do nothing"
         order = f" order by {new_id[2]}" if new_id else ""
         con.execute(
@@ -402,7 +429,7 @@ def upsert(
             params,
         )
     id_col, id_sql = "", ""
-    if new_id:
+    if new_id and lake:
         column, _, order = new_id
         id_col = f"{column}, "
         id_sql = (

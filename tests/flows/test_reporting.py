@@ -29,7 +29,7 @@ from flows.reporting import (
     render_run_report,
     run_report_data,
 )
-from tests.warehouse.test_checks import build_warehouse
+from tests.warehouse.test_checks import PLANTED, build_warehouse
 from warehouse.db import connect
 from warehouse.migrate import migrate
 
@@ -307,7 +307,7 @@ def test_maintenance_flow(prefect_harness: None, tmp_path: Path) -> None:
             "select check_name, status from check_results where run_id = ?", [summary["run_id"]]
         ).fetchall()
     )
-    assert statuses["empty_text"] == "fail" and statuses["duplicate_url_key"] == "pass"
+    assert statuses == {name: "fail" if keys else "pass" for name, keys in PLANTED.items()}
     run = con.execute(
         "select flow, status from runs where run_id = ?", [summary["run_id"]]
     ).fetchone()

@@ -1,6 +1,6 @@
 -- Several articles under one url_key.
--- The articles table's unique key forbids it, so this guards copies of the warehouse
--- (exports, rebuilt or re-imported tables).
+-- The articles table has no unique key (an index DuckDB rewrites at every checkpoint):
+-- warehouse.load keeps url_key unique, and this check looks.
 -- severity: error
 with duplicated as (
     select url_key
