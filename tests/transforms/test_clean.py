@@ -161,6 +161,31 @@ def test_related_box_and_link_list_become_related_links() -> None:
     assert "Story text that stays" in remaining and "inline link" in remaining
 
 
+def test_menu_and_section_links_of_removed_boxes_are_not_related_links() -> None:
+    # A menu is removed as a link list just as a related-articles list is, but only links
+    # that read like headlines are related stories: not sections, not the home page.
+    tree = _tree(
+        "<article><p>Story text that stays in place for the reader to enjoy.</p>"
+        "<ul><li><a href='/politik/'>Politik</a></li><li><a href='/world'>World News</a></li>"
+        "<li><a href='/'>Home of the Harbor Courier</a></li>"
+        "<li><a href='https://news.example'>The Harbor Courier front page</a></li>"
+        "<li><a href='/news/category'>トップ</a></li></ul>"
+        "<ul><li><a href='/2026/ferry'>Ferry service resumes</a></li>"
+        "<li><a href='/jp/1'>港の再開発計画が承認された</a></li>"
+        "<li><a href='/kr/2'>항구 재개발 계획 승인</a></li></ul>"
+        "<p>More story text, with an <a href='/politik/'>inline link</a> kept.</p></article>"
+    )
+    result = preclean(tree, "https://news.example/story.html")
+    assert [(link.url, link.kind) for link in result.links] == [
+        ("https://news.example/2026/ferry", "related"),
+        ("https://news.example/jp/1", "related"),
+        ("https://news.example/kr/2", "related"),
+        # A section link left out of the related links is still the paragraph's inline link.
+        ("https://news.example/politik/", "inline"),
+    ]
+    assert [span.rule for span in result.removed] == ["dom.link_list", "dom.link_list"]
+
+
 def test_a_wrapper_with_a_promo_class_around_the_story_is_kept() -> None:
     story = "<p>" + "The tram line will connect the suburbs with the campus. " * 12 + "</p>"
     tree = _tree(f"<div class='article-share-wrapper'>{story}{story}</div>")

@@ -270,7 +270,8 @@ def test_a_sibling_removed_with_a_figure_is_still_looked_at() -> None:
 
 def test_nothing_inside_a_removed_box_is_looked_at() -> None:
     root = lxml_html.fromstring(
-        "<html><body><div class='related'><p>Foto: dpa</p><a href='/x'>A headline</a></div>"
+        "<html><body><div class='related'><p>Foto: dpa</p>"
+        "<a href='/x'>A headline about the harbour</a></div>"
         "<p>" + LONG + "</p></body></html>"
     )
     result = clean.preclean(root, "https://example.com/story")
