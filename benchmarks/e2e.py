@@ -160,18 +160,26 @@ def child(articles: int, feeds: int, servers: int, task_runner: str) -> dict[str
                 }
                 rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
                 own = resource.getrusage(resource.RUSAGE_SELF)
+                reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
                 children = _children()
                 cpu_before = {pid: _cpu_seconds(pid) for pid in children}
                 started = time.perf_counter()
                 first = flow(**params)
                 first_s = time.perf_counter() - started
                 own_after = resource.getrusage(resource.RUSAGE_SELF)
+                reaped_after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 children.update(_children())  # extraction workers start with the first run
                 cpu = {
                     "flow_process": own_after.ru_utime
                     + own_after.ru_stime
                     - own.ru_utime
-                    - own.ru_stime
+                    - own.ru_stime,
+                    # Children that ended during the run (the search-index refresh): gone
+                    # before they could be read from /proc, counted when reaped.
+                    "ended_children": reaped_after.ru_utime
+                    + reaped_after.ru_stime
+                    - reaped.ru_utime
+                    - reaped.ru_stime,
                 }
                 for pid, command in children.items():
                     kind = (
