@@ -54,8 +54,8 @@ SEARCH_HELP = """Full-text search over article titles and texts, ranked by BM25.
 Words are matched after stemming in each article's language ("ferries" finds "ferry",
 "Fähren" finds "Fähre"); prints score, date, publisher, title, a snippet around the first
 match and the URL. The stored index is refreshed by ingest runs; while it is behind the
-articles table (during a run) a temporary index is built in memory so new articles are found
-(--stale-ok uses the stored index instead: faster on a large warehouse, misses the newest).
+articles table (during a run) the articles it lacks are indexed in memory for the search, so
+new articles are found (--stale-ok leaves them out: the stored index as it is).
 """
 
 

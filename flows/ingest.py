@@ -812,8 +812,9 @@ def _load_pages_as_done(
 
 
 def refresh_search(db: str) -> None:
-    """Rebuild the full-text index once per run, when articles changed: its own short step
-    (the rebuild holds the write lock), in a child process (flows.search_refresh)."""
+    """Refresh the full-text index once per run, when articles changed (it indexes only
+    those): its own short step (it holds the write lock), in a child process
+    (flows.search_refresh)."""
     problem = refresh_in_child(db)
     if problem is not None:
         get_run_logger().warning("search index not refreshed: %s", problem)

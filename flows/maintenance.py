@@ -6,7 +6,7 @@ Steps, each a task that holds the warehouse only for its own short transaction:
 2. ``run-checks``: every ``warehouse/checks/*.sql``; results go to ``check_results``.
 3. ``health-events``: ``newsdesk.source.failing`` / ``newsdesk.source.silent`` for episodes not
    announced yet, and ``newsdesk.check.failed`` for failing checks (:mod:`flows.reporting`).
-4. the full-text search index, rebuilt when articles changed;
+4. the full-text search index, refreshed when articles changed (the changed ones only);
 5. ``export-parquet`` when ``export_dir`` is given: every table as Parquet
    (``warehouse.export.export_warehouse``; one consistent read-only snapshot).
 6. A ``maintenance-report`` markdown artifact with the steps and the checks' outcomes.

@@ -54,6 +54,7 @@ SKIPPED: dict[str, str] = {
     "article_bands": "LSH band keys, internal to deduplication",
     "search_index_state": "internal to full-text search",
     "search_documents": "internal to full-text search",
+    "search_postings": "internal to full-text search",
     "schema_migrations": "the migration ledger",
 }
 Compression = Literal["zstd", "snappy", "gzip", "lz4", "brotli", "uncompressed"]

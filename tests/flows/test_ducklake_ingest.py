@@ -65,13 +65,22 @@ CONTENTS = {
         select list(a.url_key order by a.url_key)
         from articles a group by a.cluster_id""",
     "fetched": "select distinct kind, url, status from fetches where kind in ('feed', 'page')",
+    # Each run refreshes the search index in the lake after its last batch.
+    "search_documents": """
+        select a.url_key, d.length from search_documents d join articles a using (article_id)""",
+    "search_postings": """
+        select a.url_key, p.term, p.tf from search_postings p join articles a using (article_id)""",
     "duplicate_keys": """
         select 'article', url_key from articles group by url_key having count(*) > 1
         union all select 'entry', feed_id || ' ' || guid from entries
         group by feed_id, guid having count(*) > 1
         union all select 'publisher', name from publishers group by name having count(*) > 1
         union all select 'feed', url from feeds group by url having count(*) > 1
-        union all select 'author', name from authors group by name, kind having count(*) > 1""",
+        union all select 'author', name from authors group by name, kind having count(*) > 1
+        union all select 'search document', article_id::varchar from search_documents
+        group by article_id having count(*) > 1
+        union all select 'posting', article_id || ' ' || term from search_postings
+        group by article_id, term having count(*) > 1""",
 }
 
 
@@ -228,6 +237,7 @@ def test_two_workers_on_feeds_sharing_pages_fetch_each_page_once(
     found = _contents(new_lake)
     assert found["duplicate_keys"] == []
     assert len(found["articles"]) == len(stories)
+    assert len(found["search_documents"]) == len(stories)  # the runs indexed them in the lake
     assert len({url for kind, url, _ in found["fetched"] if kind == "page"}) == len(stories)
 
 
@@ -268,6 +278,7 @@ def test_two_workers_on_overlapping_feeds_equal_one(
         )
         assert alone["articles_new"] > 0
         assert single_rows["duplicate_keys"] == []
+        assert len(single_rows["search_documents"]) == len(single_rows["articles"])
         assert shared_rows["duplicate_keys"] == []
         for name in CONTENTS:
             assert shared_rows[name] == single_rows[name], name

@@ -1,4 +1,5 @@
-"""The search index is rebuilt in a child process only when it is behind the articles."""
+"""The search index is refreshed in a child process only when it is behind the articles, and
+then only for what changed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import pytest
 
 from flows import search_refresh
 from tests.transforms.test_dedup import STRIKE, STRIKE_FOLLOW_UP
-from tests.warehouse.test_dedup import load_stories
+from tests.warehouse.test_dedup import T0, load_stories
+from tests.warehouse.test_dedup import _page as story_page
+from transforms.frames import article_frames, fetches_frame
+from warehouse import load
 from warehouse.db import connect
 from warehouse.search import index_status
 
@@ -41,3 +45,25 @@ def test_a_stale_index_is_rebuilt_and_a_fresh_one_starts_no_child(
     monkeypatch.setattr(search_refresh, "ProcessPoolExecutor", NoChild)
     assert search_refresh.refresh_in_child(str(db)) is None  # nothing changed: no child
     assert _status(db) == "fresh"
+
+
+def test_the_child_indexes_only_the_new_article(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    _warehouse(db, [STRIKE, STRIKE_FOLLOW_UP])
+    assert search_refresh.refresh_in_child(str(db)) is None
+    con = connect(db)
+    try:
+        page = story_page(2, "Ferries resume after the strike ends", 1, 1)
+        load.load_pages(con, "r", fetches_frame([page.fetch]), article_frames([page], T0))
+    finally:
+        con.close()
+    assert _status(db) == "stale"
+    assert search_refresh.refresh_in_child(str(db)) is None
+    assert _status(db) == "fresh"
+    con = connect(db, read_only=True)
+    try:
+        assert con.execute(
+            "select indexed, dropped, full_rebuild, documents from search_index_state"
+        ).fetchone() == (1, 0, False, 3)
+    finally:
+        con.close()

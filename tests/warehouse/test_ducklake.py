@@ -119,33 +119,74 @@ def test_a_lake_without_a_catalog_says_so(tmp_path: Path) -> None:
         connect("ducklake:postgres:host=127.0.0.1 port=1 dbname=nowhere connect_timeout=2")
 
 
-def test_search_command_on_a_lake(new_lake: str, lake: duckdb.DuckDBPyConnection) -> None:
-    """`newsdesk search` on a lake: no stored index there, a temporary one per search."""
+def _search_json(lake_target: str, query: str) -> tuple[list[dict[str, object]], str]:
+    """`newsdesk search --format json` on the lake: the hits, and what it said on stderr."""
     import json
 
     from typer.testing import CliRunner
 
     from flows.cli import app
 
+    result = CliRunner().invoke(app, ["search", query, "--db", lake_target, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout[result.stdout.index("[") :]), result.stderr
+
+
+def test_search_on_a_lake_keeps_a_stored_index(
+    new_lake: str, lake: duckdb.DuckDBPyConnection
+) -> None:
+    """The search index is plain tables, which a lake holds like any other: refreshed one
+    changed article at a time, and `newsdesk search` reads it (a temporary index only for
+    what a refresh has not indexed yet)."""
+    from warehouse.search import index_status, refresh_search_index
+
     feed_id, publisher_id = load.register_sources(
         lake, [load.SourceRow("News", "news.example", "GB", "en", FEED)]
     )[FEED]
-    page = _page(
+    ferries = _page(
         "Ferries to the outer islands resume after the winter storms closed the harbour",
         feed_id,
         publisher_id,
     )
-    load.load_pages(lake, "run-1", fetches_frame([page.fetch]), article_frames([page], T0))
+    first = [
+        ferries,
+        story_page(2, "Council approves the new harbour budget", feed_id, publisher_id),
+        story_page(3, "Storm warning for the coast tonight", feed_id, publisher_id),
+    ]
+    load.load_pages(
+        lake, "run-1", fetches_frame([p.fetch for p in first]), article_frames(first, T0)
+    )
+    assert index_status(lake).state == "missing"
+    hits, said = _search_json(new_lake, "ferry")  # nothing indexed yet: all on the fly
+    assert [hit["url"] for hit in hits] == [ferries.fetch.url]
+    assert "Ferries" in hits[0]["snippet"] and "temporary index" in said
+
+    assert refresh_search_index(lake) is True
+    assert index_status(lake).fresh
+    assert refresh_search_index(lake) is False
+    # A new article, and the first one edited: only those two are indexed.
+    pages = [
+        story_page(1, "A zeppelin circled the harbour on Sunday", feed_id, publisher_id),
+        _page("Ferries to the islands are cancelled again", feed_id, publisher_id),
+    ]
+    load.load_pages(
+        lake, "run-2", fetches_frame([p.fetch for p in pages]), article_frames(pages, T0)
+    )
+    status = index_status(lake)
+    assert (status.state, status.pending, status.outdated) == ("stale", 2, 1)
+    assert refresh_search_index(lake) is True
+    assert lake.execute(
+        "select indexed, dropped, full_rebuild, documents from search_index_state"
+    ).fetchone() == (2, 1, False, 4)
+    assert lake.execute("select count(distinct article_id) from search_postings").fetchone() == (4,)
     lake.close()
-    runner = CliRunner()
-    found = runner.invoke(app, ["search", "ferry", "--db", new_lake, "--format", "json"])
-    assert found.exit_code == 0, found.output
-    hits = json.loads(found.stdout[found.stdout.index("[") :])
-    assert [hit["url"] for hit in hits] == [page.fetch.url]
-    assert "Ferries" in hits[0]["snippet"]
-    nothing = runner.invoke(app, ["search", "zeppelin", "--db", new_lake, "--format", "json"])
-    assert nothing.exit_code == 0, nothing.output
-    assert json.loads(nothing.stdout[nothing.stdout.index("[") :]) == []
+    hits, said = _search_json(new_lake, "ferries cancelled")
+    assert [hit["url"] for hit in hits] == [ferries.fetch.url] and "temporary index" not in said
+    assert "cancelled" in str(hits[0]["snippet"])
+    hits, _ = _search_json(new_lake, "zeppelin")
+    assert [hit["url"] for hit in hits] == [pages[0].fetch.url]
+    hits, _ = _search_json(new_lake, "winter outer")  # the edit replaced those words
+    assert hits == []
 
 
 def test_workers_starting_on_a_new_lake_at_once_all_open_it(new_lake: str, tmp_path: Path) -> None:
