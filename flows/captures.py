@@ -43,6 +43,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
@@ -68,7 +69,9 @@ __all__ = [
 
 DEFAULT_ROTATE_BYTES = 100_000_000
 SUFFIX = ".warc.gz"
-_GZIP_LEVEL = 1  # 2.6x faster than 6 on news HTML for files ~19 % larger (warcio itself uses 9)
+# ISA-L's level 1 (of 0-3): 4.4x faster than zlib's level 1 on the corpus pages and 2 % smaller;
+# zlib's level 1 was already 2.6x faster than its 6 (warcio itself uses 9).
+_GZIP_LEVEL = 1
 _HTTP_PROTOCOL = "HTTP/1.1"  # the Fetcher does not enable HTTP/2, so every answer was HTTP/1.x
 # Why a body is incomplete, as WARC-Truncated values (WARC 1.1 section 5.13).
 _TRUNCATED = {"too_large": "length", "timeout": "time"}
@@ -219,8 +222,9 @@ def _record_bytes(result: HttpResult, kind: str) -> bytes:
 
 
 def _gzip_member(data: bytes) -> bytes:
-    compressor = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-    return compressor.compress(data) + compressor.flush()
+    compressor = isal_zlib.compressobj(_GZIP_LEVEL, isal_zlib.DEFLATED, isal_zlib.MAX_WBITS | 16)
+    member: bytes = compressor.compress(data) + compressor.flush()
+    return member
 
 
 def _warcinfo_bytes(filename: str) -> bytes:
