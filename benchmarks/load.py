@@ -17,7 +17,8 @@ The reference, timed in the same run on the same batches: DuckDB's plain ``inser
 * from frame`` of every frame of the batch (fetches, articles and each child table, one
 transaction per batch) into tables without keys or indexes, in a file of its own. That is what
 DuckDB itself costs for these rows on this machine; ``load_pages`` adds what makes a load safe
-to repeat (status per article, ids, versions, child rows replaced).
+to repeat (status per article, ids, child rows replaced) and a second copy of every new text,
+in ``article_versions``, which the reference does not write.
 
     .venv/bin/python benchmarks/load.py [--pages 200] [--scenarios 1000:20000,5000:50000,...]
 """
