@@ -381,6 +381,58 @@ _FLAGGING_TOKENS = (
 )
 
 
+# A cheap test that most attribute values fail (ids, layout and utility classes): every token
+# is a run of the lower-cased values with "-" and "_" left out (camel-case splitting only adds
+# "-"), so values where no flagging token occurs as a substring have no flagging token. A
+# one-letter first word of a phrase ("a" of "a lire") occurs in nearly every value: it is left
+# out, and the word it must come before stands for it (without that word there is no phrase,
+# and such a first word flags nothing else). One regex search in C instead of the tokenizer.
+_ONE_LETTER_FIRST_WORDS = {
+    first for first in _RELATED.first_words | _PROMO.first_words if len(first) == 1
+} - (
+    CAPTION_TOKENS
+    | BYLINE_TOKENS
+    | RELATED_TOKENS
+    | PROMO_TOKENS
+    | _MEDIA_TEXT_TOKENS
+    | _CREDIT_CHILD_TOKENS
+    | _CREDIT_ELEMENT_TOKENS
+)
+
+
+def _any_of_pattern(words: Iterable[str]) -> str:
+    """A regex that ``search()`` finds wherever one of ``words`` occurs, as a trie: the re
+    module tries the branches of a flat alternation one by one at each position (~6 µs a
+    value for these ~150 words), a trie's only by their first character (<1 µs). A word that
+    another starts with ends its branch: finding it is enough."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        if "" in node:
+            return ""
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return build(trie)
+
+
+_FLAGGING_SUBSTRINGS = re.compile(
+    _any_of_pattern(
+        (_FLAGGING_TOKENS - _ONE_LETTER_FIRST_WORDS)
+        | {
+            second
+            for first, second in (*RELATED_PHRASES, *PROMO_PHRASES)
+            if first in _ONE_LETTER_FIRST_WORDS
+        }
+    )
+)
+
+
 def _tokens(element: Any) -> _Tokens:
     items = element.items()
     if not items:
@@ -410,6 +462,8 @@ def _tokens_of(attributes: tuple[tuple[str, str], ...]) -> _Tokens:
     # and no camel-case boundary or lower-casing rule looks across it.
     text = " ".join([value for _, value in attributes])
     lowered = text.lower()
+    if not _FLAGGING_SUBSTRINGS.search(lowered.replace("-", "").replace("_", "")):
+        return _NO_TOKENS  # see _FLAGGING_SUBSTRINGS
     if lowered != text:  # most values are lower case: no camel case to split (a slow regex)
         lowered = " ".join(
             [
@@ -527,12 +581,14 @@ _WORD_RUN = re.compile(r"[^\W_]+")
 
 def _story_link(url: str, text: str) -> bool:
     """Whether a link of a removed box points at a story (see RELATED_MIN_WORDS)."""
-    if not urlsplit(url).path.strip("/"):
+    # The text test first: most links of removed boxes are short menu labels, and the regexes
+    # cost less than urlsplit (both tests are pure, so their order changes nothing).
+    if (
+        len(_WORD_RUN.findall(text)) < RELATED_MIN_WORDS
+        and len(_CJK_CHAR.findall(text)) < RELATED_MIN_CJK
+    ):
         return False
-    return (
-        len(_WORD_RUN.findall(text)) >= RELATED_MIN_WORDS
-        or len(_CJK_CHAR.findall(text)) >= RELATED_MIN_CJK
-    )
+    return bool(urlsplit(url).path.strip("/"))
 
 
 class _Collector:
@@ -1351,6 +1407,16 @@ def _mark_end_notes(lines: list[str], rules: list[str | None], authors: list[str
         marked += 1
 
 
+def _after_last_sentence_end(line: str) -> int:
+    """Where a CREDIT_TAIL match can start at the earliest: after the last ".", "!" or "?".
+
+    A match runs to the end of the line and holds none of them, so searching from there finds
+    what a search of the whole line finds, without trying the pattern's two long agency
+    alternations at every position of a sentence. (``search(line, pos)`` still sees the
+    character before ``pos`` for ``\b``.)"""
+    return max(line.rfind("."), line.rfind("!"), line.rfind("?")) + 1
+
+
 def _line_rule(line: str, known: set[str], title: str | None = None) -> str | None:
     stripped = line.strip()
     if not stripped:
@@ -1377,7 +1443,7 @@ def _line_rule(line: str, known: set[str], title: str | None = None) -> str | No
         return "line.read_more"
     if length <= 80 and AGENCY_LINE.match(stripped):
         return "line.agency"
-    if length <= 300 and CREDIT_TAIL.search(stripped):
+    if length <= 300 and CREDIT_TAIL.search(stripped, _after_last_sentence_end(stripped)):
         # "Dockworkers unload containers. © Nordic Images / Erik Sand": a caption with its credit.
         before = CREDIT_TAIL.split(stripped, maxsplit=1)[0]
         if len(before) < 250:

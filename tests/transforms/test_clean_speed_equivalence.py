@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from lxml import etree
@@ -304,3 +304,119 @@ def test_meta_tags_read_once_match_one_query_per_lookup() -> None:
         for chosen in itertools.permutations(names, size):
             assert metadata._meta(tags, *chosen) == _ref_meta(tree, *chosen)
     assert tags.article_tags == tree.xpath('//meta[@property="article:tag"]/@content')
+
+
+# --- attribute-token prefilter, credit-tail search start, story links, headline links -----------
+
+_PHRASE_VALUES = [
+    value
+    for first, second in (*clean.RELATED_PHRASES, *clean.PROMO_PHRASES)
+    for value in (
+        f"{first}-{second}",
+        f"{first} {second}",
+        f"{first}_{second}",
+        f"{first}{second.title()}",
+        f"x-{first}",
+        f"{second}-{first}",
+    )
+]
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        *(f'class="{token}"' for token in sorted(clean._FLAGGING_TOKENS)),
+        *(f'class="x{token.upper()}y"' for token in sorted(clean._FLAGGING_TOKENS)),
+        *(f'class="{value}"' for value in _PHRASE_VALUES),
+        'class="a" id="lire"',  # the one-letter first word and its second word apart
+        'class="lire a"',
+        'class="a-d"',  # a part is "ad" once "-" is left out
+        'class="news_letter" id="x"',
+        'data-x="A_Lire" aria-label="A lire"',
+        'class="heAd upload"',
+        'class="\u212aey share"',  # the Kelvin sign lower-cases to an ASCII "k"
+        'class="İtem ΣHARE"',  # lower-casing that adds a character, and a capital sigma
+        'class="grid col-6 mt-4" id="post-12345"',
+    ],
+)
+def test_token_prefilter_matches_the_plain_tokenizer(attributes: str) -> None:
+    element = lxml_html.fromstring(f"<div {attributes}>x</div>")
+    assert tuple(clean._tokens(element)) == _ref_flags(element)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [["ad", "ads", "advert", "up", "lire"], ["read", "readmore", "more"], ["x"], ["ab", "b"]],
+)
+@pytest.mark.parametrize(
+    "text", ["", "a", "heading", "xreadmorex", "bab", "uplink", "ad-lire", "mmorrea", "ads"]
+)
+def test_trie_pattern_finds_any_of_its_words(words: list[str], text: str) -> None:
+    found = re.compile(clean._any_of_pattern(words)).search(text) is not None
+    assert found == any(word in text for word in words)
+
+
+CREDIT_TAIL_LINES = [
+    "Boats in the harbour. © Nordic Images / Erik Sand",
+    "© dpa. Boats in the harbour",
+    "Boats in the harbour! Photo: AP",
+    "Who took it? STR/AFP via Getty Images",
+    "The harbour at dawn (c) 2020 Jane Doe",
+    "Dockworkers unload containers.AFP / x",  # \b right after the sentence end
+    "a.b/afp",
+    "x.Reuters/Jane Doe",
+    "Crédit : Jane Doe. And then a sentence",
+    "Image: Jane Doe?",
+    "Foto: dpa",
+    "no credit here at all",
+    "ends with a dot.",
+    "...",
+    "Photo: " + "x" * 130,
+    "Sentence one. Photo: " + "x" * 130,
+    "Mixed case PHOTO: AP / Getty",
+]
+
+
+@pytest.mark.parametrize("line", CREDIT_TAIL_LINES)
+def test_credit_tail_search_from_the_last_sentence_end(line: str) -> None:
+    full = clean.CREDIT_TAIL.search(line)
+    started = clean.CREDIT_TAIL.search(line, clean._after_last_sentence_end(line))
+    assert (full and full.span()) == (started and started.span())
+
+
+def _ref_story_link(url: str, text: str) -> bool:
+    if not urlsplit(url).path.strip("/"):
+        return False
+    return (
+        len(clean._WORD_RUN.findall(text)) >= clean.RELATED_MIN_WORDS
+        or len(clean._CJK_CHAR.findall(text)) >= clean.RELATED_MIN_CJK
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["https://h/", "https://h", "https://h/a/b", "https://h//", "https://h/?q=1", "/x"]
+)
+@pytest.mark.parametrize(
+    "text", ["", "Politik", "Three word headline", "東京で大雨警報が発令された", "トップ", "a b"]
+)
+def test_story_link_test_order_changes_nothing(url: str, text: str) -> None:
+    assert clean._story_link(url, text) == _ref_story_link(url, text)
+
+
+HEADLINE_LINKS_PAGE = (
+    "<html><body><a href='/1'>One two three four</a><a href='/2'>one two three</a>"
+    "<a href='/3'></a><a href='/4'>  \n  </a><a href='/5'>one<b>two</b>three four</a>"
+    "<a href='/6'>one <b>two</b> three</a><a href='/7'><img src='/i.jpg'></a>"
+    "<a href='/8'>a\u00a0b\u2009c d</a><a href='/9'><span><a>x y z w</a></span></a>"
+    "<p>one two <a href='/10'>three four five six</a> tail words here</p></body></html>"
+)
+
+
+def test_headline_links_match_the_itertext_count() -> None:
+    from transforms.extract import _headline_links
+
+    root = lxml_html.fromstring(HEADLINE_LINKS_PAGE)
+    expected = sum(1 for a in root.iter("a") if len(" ".join(a.itertext()).split()) >= 4)
+    assert _headline_links(root) == expected
+    anchor = root.find(".//a")
+    assert _headline_links(anchor) == 1  # the element itself counts, as with iter("a")
