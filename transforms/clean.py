@@ -367,8 +367,8 @@ class _Tokens(NamedTuple):
 
 
 _NO_TOKENS = _Tokens(False, False, False, False, False, False, False)
-# Every token that sets a flag, and every first word of a phrase: most elements have none.
-_FLAGGING_TOKENS = (
+# Every token that sets a flag on its own.
+_FLAG_TOKENS = (
     CAPTION_TOKENS
     | BYLINE_TOKENS
     | RELATED_TOKENS
@@ -376,9 +376,9 @@ _FLAGGING_TOKENS = (
     | _MEDIA_TEXT_TOKENS
     | _CREDIT_CHILD_TOKENS
     | _CREDIT_ELEMENT_TOKENS
-    | _RELATED.first_words
-    | _PROMO.first_words
 )
+# ... and every first word of a phrase: most elements have none of these.
+_FLAGGING_TOKENS = _FLAG_TOKENS | _RELATED.first_words | _PROMO.first_words
 
 
 # A cheap test that most attribute values fail (ids, layout and utility classes): every token
@@ -389,15 +389,7 @@ _FLAGGING_TOKENS = (
 # and such a first word flags nothing else). One regex search in C instead of the tokenizer.
 _ONE_LETTER_FIRST_WORDS = {
     first for first in _RELATED.first_words | _PROMO.first_words if len(first) == 1
-} - (
-    CAPTION_TOKENS
-    | BYLINE_TOKENS
-    | RELATED_TOKENS
-    | PROMO_TOKENS
-    | _MEDIA_TEXT_TOKENS
-    | _CREDIT_CHILD_TOKENS
-    | _CREDIT_ELEMENT_TOKENS
-)
+} - _FLAG_TOKENS
 
 
 def _any_of_pattern(words: Iterable[str]) -> str:
