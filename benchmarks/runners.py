@@ -70,7 +70,7 @@ def extract_batch(batch: list[tuple[str, str]], pool_workers: int) -> list[Any]:
     for path, url in batch:
         html = Path(path).read_bytes()
         if pool_workers:
-            results.append(extract_in_pool(pool_workers, html, url))
+            results.append(extract_in_pool(pool_workers, html, url)[0])  # (article, fingerprint)
         else:
             results.append(extract_article(html, url))
     return results

@@ -295,7 +295,7 @@ def backfill(
                 settings.lease_s,
                 limit=count,
             )
-            for index in sorted(got & set(unclaimed)):
+            for index in sorted(got):  # claim_chunks returns only indexes it was given
                 row = taken[index] = unclaimed.pop(index)
                 job = replace(plan.jobs_by_label[row.label], index=row.index)
                 if via == "warc":  # a batch of records at a time, from where the last run stopped

@@ -114,7 +114,9 @@ def warehouse_exists(db: Path | str) -> bool:
     """Whether ``db`` names a warehouse there is: a DuckDB file that exists, or any
     ``ducklake:`` target (a lake is created by connecting to it; its catalog server answers
     for the rest)."""
-    return str(db).startswith("ducklake:") or Path(db).exists()
+    from warehouse.db import is_lake_target
+
+    return is_lake_target(db) or Path(db).exists()
 
 
 @contextmanager

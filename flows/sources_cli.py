@@ -462,13 +462,10 @@ def _commit_retrying(
 ) -> int:
     """:func:`_commit`'s warehouse part: each attempt stages the file afresh, swaps it in
     before the commit and back when the commit fails."""
-    import random
-    import time
-
     import duckdb
 
     from flows.sources import staged_write
-    from warehouse.db import CONFLICT_ATTEMPTS, is_conflict, transaction
+    from warehouse.db import CONFLICT_ATTEMPTS, back_off, is_conflict, transaction
     from warehouse.migrate import migrate
 
     migrate(con)
@@ -488,8 +485,7 @@ def _commit_retrying(
             if not is_conflict(exc) or attempt == CONFLICT_ATTEMPTS:
                 raise
             note(f"the warehouse changed meanwhile (another writer); trying again ({attempt})")
-        time.sleep(delay * (0.5 + random.random()))
-        delay = min(delay * 2, 2.0)
+        delay = back_off(delay, 2.0)
     raise AssertionError("unreachable")
 
 

@@ -505,9 +505,6 @@ class FingerprintCache:
     def _text_key(text: str) -> bytes:
         return xxhash.xxh3_128_digest(text.encode("utf-8", "surrogatepass"))
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     def _put(self, key: Hashable, value: Fingerprint | None) -> None:
         size = 64 + (value[1].nbytes + value[0].values.nbytes if value is not None else 0)
         if size > self.max_bytes:

@@ -21,7 +21,10 @@ import duckdb
 
 from transforms.urls import registrable_domain
 from warehouse.db import next_id_sql, retry_conflicts, transaction, upsert
-from warehouse.load import reap_dead_runs
+from warehouse.load import live_lease_sql, reap_dead_runs
+
+# A chunk's lease is held by a live run (the same rule as feed and page leases).
+_CHUNK_LEASE_LIVE = live_lease_sql("backfill_chunks", "claimed_by", "lease_expires_at")
 
 __all__ = [
     "CHUNK_COUNTS",
@@ -293,8 +296,7 @@ def claim_chunks(
         where job_id = $job and chunk_index in (
             select chunk_index from backfill_chunks
             where job_id = $job and list_contains($ids, chunk_index) and status <> 'done'
-              and (claimed_by is null or lease_expires_at is null or lease_expires_at <= $now
-                   or claimed_by not in (select run_id from runs where status = 'running'))
+              and not coalesce({_CHUNK_LEASE_LIVE}, false)
               and claimed_by is distinct from $run
             order by chunk_index
             {"limit " + str(int(limit)) if limit is not None else ""}
@@ -329,11 +331,10 @@ def close_job(
     other live runs (workers sharing the job: the last one to finish completes it); else
     ``incomplete`` (run it again to resume)."""
     row = con.execute(
-        """
+        f"""
         select count(*) filter (where status <> 'done'),
                count(*) filter (where status <> 'done' and claimed_by is distinct from $run
-                                and lease_expires_at > $now and claimed_by in
-                                    (select run_id from runs where status = 'running'))
+                                and {_CHUNK_LEASE_LIVE})
         from backfill_chunks where job_id = $job
         """,
         {"job": job_id, "run": run_id, "now": now},

@@ -47,6 +47,7 @@ __all__ = [
     "WarehouseBusy",
     "WarehouseError",
     "WriteConflict",
+    "back_off",
     "connect",
     "in_transaction",
     "is_conflict",
@@ -179,6 +180,13 @@ def _object_store_secret(con: duckdb.DuckDBPyConnection, env: Mapping[str, str])
     con.execute(f"create or replace temporary secret newsdesk_object_store ({body})")
 
 
+def back_off(delay: float, cap: float) -> float:
+    """Sleep about ``delay`` seconds (±50 %, so processes that collided do not retry in step);
+    return the next delay, doubled up to ``cap``."""
+    time.sleep(delay * (0.5 + random.random()))
+    return min(delay * 2, cap)
+
+
 def _attach(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     """ATTACH the lake. Workers that start on a new lake at once all create its catalog
     tables; PostgreSQL lets one through and fails the others ("duplicate key …", "already
@@ -195,8 +203,7 @@ def _attach(con: duckdb.DuckDBPyConnection, sql: str) -> None:
             )
             if not racing or attempt == 8:
                 raise
-        time.sleep(delay * (0.5 + random.random()))
-        delay = min(delay * 2, 2.0)
+        delay = back_off(delay, 2.0)
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -254,8 +261,7 @@ def connect(
             if on_wait is not None and not told:
                 on_wait(f"{target} is busy (another process is writing); waiting…")
                 told = True
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+            delay = back_off(delay, 1.0)
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open the warehouse {target}: {exc}") from exc
     con.execute("set TimeZone = 'UTC'")
@@ -313,27 +319,33 @@ def is_conflict(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
 
 
-def _retry(con: duckdb.DuckDBPyConnection, call: Callable[[], R], name: str, take_token: bool) -> R:
-    """``call()`` as one :func:`transaction`, again on the new snapshot while its commit
+def _retrying(
+    fn: Callable[Concatenate[duckdb.DuckDBPyConnection, P], R], *, take_token: bool
+) -> Callable[Concatenate[duckdb.DuckDBPyConnection, P], R]:
+    """``fn(con, …)`` as one :func:`transaction`, again on the new snapshot while its commit
     conflicts with another lake writer (see :func:`retry_conflicts`)."""
-    if in_transaction(con):
-        return call()
-    delay = 0.05
-    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-        try:
-            with transaction(con, take_token=take_token):
-                return call()
-        except duckdb.TransactionException as exc:
-            if not is_conflict(exc):
-                raise
-            if attempt == CONFLICT_ATTEMPTS:
-                raise WriteConflict(
-                    f"{name}: the lake write conflicted with other writers "
-                    f"{attempt} times in a row; last: {exc}"
-                ) from exc
-        time.sleep(delay * (0.5 + random.random()))
-        delay = min(delay * 2, 2.0)
-    raise AssertionError("unreachable")
+
+    @functools.wraps(fn)
+    def run(con: duckdb.DuckDBPyConnection, *args: P.args, **kwargs: P.kwargs) -> R:
+        if in_transaction(con):
+            return fn(con, *args, **kwargs)
+        delay = 0.05
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                with transaction(con, take_token=take_token):
+                    return fn(con, *args, **kwargs)
+            except duckdb.TransactionException as exc:
+                if not is_conflict(exc):
+                    raise
+                if attempt == CONFLICT_ATTEMPTS:
+                    raise WriteConflict(
+                        f"{fn.__name__}: the lake write conflicted with other writers "
+                        f"{attempt} times in a row; last: {exc}"
+                    ) from exc
+            delay = back_off(delay, 2.0)
+        raise AssertionError("unreachable")
+
+    return run
 
 
 def retry_conflicts(
@@ -344,12 +356,7 @@ def retry_conflicts(
     jittered exponential back-off). Called inside an open transaction, ``fn`` joins it and the
     outermost retrying caller retries. ``fn`` must not change anything outside the warehouse
     before it returns (its result is only kept from the attempt that committed)."""
-
-    @functools.wraps(fn)
-    def run(con: duckdb.DuckDBPyConnection, *args: P.args, **kwargs: P.kwargs) -> R:
-        return _retry(con, lambda: fn(con, *args, **kwargs), fn.__name__, take_token=True)
-
-    return run
+    return _retrying(fn, take_token=True)
 
 
 def retry_conflicts_creating_token(
@@ -357,12 +364,7 @@ def retry_conflicts_creating_token(
 ) -> Callable[Concatenate[duckdb.DuckDBPyConnection, P], R]:
     """:func:`retry_conflicts` for the one transaction that creates the write token (it cannot
     take a token that does not exist yet: two workers creating it conflict on the catalog)."""
-
-    @functools.wraps(fn)
-    def run(con: duckdb.DuckDBPyConnection, *args: P.args, **kwargs: P.kwargs) -> R:
-        return _retry(con, lambda: fn(con, *args, **kwargs), fn.__name__, take_token=False)
-
-    return run
+    return _retrying(fn, take_token=False)
 
 
 # Tables that have no keys on DuckDB either (migration 012: DuckDB rewrites a table's whole

@@ -163,12 +163,46 @@ def due_feeds(
 # the first one's leases (on a DuckDB file the write lock serializes them).
 
 
-def _live(alias: str) -> str:
-    """SQL: the lease row ``alias`` is held by a live run (parameter ``$now``)."""
+def live_lease_sql(alias: str, holder: str = "run_id", expires: str = "expires_at") -> str:
+    """SQL: the lease in row ``alias`` (its ``holder`` run and ``expires`` columns) is held by
+    a live run (parameter ``$now``); null when the row holds no lease."""
     return (
-        f"({alias}.expires_at > $now and {alias}.run_id in "
+        f"({alias}.{expires} > $now and {alias}.{holder} in "
         "(select run_id from runs where status = 'running'))"
     )
+
+
+def _lease(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    wanted: pl.DataFrame,
+    run_id: str,
+    now: datetime,
+    until: datetime,
+) -> set[object]:
+    """Lease the rows of ``wanted`` (its first column is ``table``'s key, the others are
+    stored with the lease) to ``run_id`` until ``until``, except those another live run holds:
+    their keys are returned."""
+    key, *extra = wanted.columns
+    con.register("wanted_leases", wanted)
+    held_sql = (
+        f"select l.{key} from {table} l join wanted_leases w using ({key}) "
+        f"where l.run_id <> $run and {live_lease_sql('l')}"
+    )
+    held = {row[0] for row in con.execute(held_sql, {"run": run_id, "now": now}).fetchall()}
+    stored = (*extra, "run_id", "leased_at", "expires_at")
+    upsert(
+        con,
+        table,
+        (key,),
+        (key, *stored),
+        f"select {', '.join((key, *extra))}, $run as run_id, $now as leased_at, "
+        f"$until as expires_at from wanted_leases where {key} not in ({held_sql})",
+        update=", ".join(f"{c} = excluded.{c}" for c in stored),
+        params={"run": run_id, "now": now, "until": until},
+    )
+    con.unregister("wanted_leases")
+    return held
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,37 +227,13 @@ def claim_due_feeds(
     ended are dropped first (a killed worker's feeds come back once its lease expires)."""
     until = now + timedelta(seconds=lease_s)
     reap_dead_runs(con, now)
-    con.execute(f"delete from feed_leases where not {_live('feed_leases')}", {"now": now})
+    con.execute(f"delete from feed_leases where not {live_lease_sql('feed_leases')}", {"now": now})
     due = due_feeds(con, feed_ids, now, all_feeds)
     if not due:
         return FeedClaim([], 0)
-    held = {
-        row[0]
-        for row in con.execute(
-            "select feed_id from feed_leases l where l.run_id <> $run and list_contains($ids, "
-            f"l.feed_id) and {_live('l')}",
-            {"run": run_id, "ids": [d.feed_id for d in due], "now": now},
-        ).fetchall()
-    }
-    mine = [d for d in due if d.feed_id not in held]
-    if mine:
-        claims = pl.DataFrame(
-            {"feed_id": [d.feed_id for d in mine]}, schema={"feed_id": pl.Int32()}
-        )
-        con.register("claimed_feeds", claims)
-        upsert(
-            con,
-            "feed_leases",
-            ("feed_id",),
-            ("feed_id", "run_id", "leased_at", "expires_at"),
-            "select feed_id, $run as run_id, $now as leased_at, $until as expires_at "
-            "from claimed_feeds",
-            update="run_id = excluded.run_id, leased_at = excluded.leased_at, "
-            "expires_at = excluded.expires_at",
-            params={"run": run_id, "now": now, "until": until},
-        )
-        con.unregister("claimed_feeds")
-    return FeedClaim(mine, len(held))
+    wanted = pl.DataFrame({"feed_id": [d.feed_id for d in due]}, schema={"feed_id": pl.Int32()})
+    held = _lease(con, "feed_leases", wanted, run_id, now, until)
+    return FeedClaim([d for d in due if d.feed_id not in held], len(held))
 
 
 def claim_pages(
@@ -238,31 +248,9 @@ def claim_pages(
     ``todo`` (:func:`load_feed_batch_claiming` does)."""
     if todo.is_empty():
         return todo, 0
-    con.register("wanted_pages", todo.select("url_key", "feed_id"))
-    held = {
-        row[0]
-        for row in con.execute(
-            "select l.url_key from page_leases l join wanted_pages w using (url_key) "
-            f"where l.run_id <> $run and {_live('l')}",
-            {"run": run_id, "now": now},
-        ).fetchall()
-    }
+    until = now + timedelta(seconds=lease_s)
+    held = _lease(con, "page_leases", todo.select("url_key", "feed_id"), run_id, now, until)
     mine = todo.filter(~pl.col("url_key").is_in(list(held))) if held else todo
-    if not mine.is_empty():
-        con.register("claimed_pages", mine.select("url_key", "feed_id"))
-        upsert(
-            con,
-            "page_leases",
-            ("url_key",),
-            ("url_key", "run_id", "feed_id", "leased_at", "expires_at"),
-            "select url_key, $run as run_id, feed_id, $now as leased_at, "
-            "$until as expires_at from claimed_pages",
-            update="run_id = excluded.run_id, feed_id = excluded.feed_id, "
-            "leased_at = excluded.leased_at, expires_at = excluded.expires_at",
-            params={"run": run_id, "now": now, "until": now + timedelta(seconds=lease_s)},
-        )
-        con.unregister("claimed_pages")
-    con.unregister("wanted_pages")
     return mine, len(held)
 
 
@@ -696,7 +684,7 @@ def pages_to_fetch(
             join page_leases l using (url_key)
             anti join articles a using (url_key)
             anti join history h using (url_key)
-            where not {_live("l")}
+            where not {live_lease_sql("l")}
               and e.url_key not in (select url_key from candidates)
         ),
 

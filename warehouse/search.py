@@ -60,8 +60,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -70,7 +69,7 @@ from typing import Any, Literal
 
 import duckdb
 
-from warehouse.db import WarehouseError, in_transaction, retry_conflicts
+from warehouse.db import WarehouseError, retry_conflicts, transaction
 
 __all__ = [
     "SCHEME",
@@ -109,6 +108,7 @@ FULL_REBUILD_SHARE = 0.5
 # per new posting, and a query never scans more than about this share of the table whole.
 RESORT_SHARE = 0.25
 # Session-local work tables of a refresh (temporary: they never reach the warehouse).
+_CURRENT = "search_refresh_current"
 _PENDING = "search_refresh_pending"
 _OUTDATED = "search_refresh_outdated"
 _BATCH = "search_refresh_batch"
@@ -148,10 +148,6 @@ STEMMERS: dict[str, str] = {
 
 _SPLIT = r"[^\p{L}\p{N}]+"
 _UNSPACED = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]"
-_NO_NETWORK: dict[str, str | bool | int | float | list[str]] = {
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-}
 _SNIPPET_BEFORE = 70
 _SNIPPET_AFTER = 150
 
@@ -424,7 +420,7 @@ def _update_index(con: duckdb.DuckDBPyConnection, force: bool) -> bool:
             done = _apply_changes(con, outdated, int(state[1]))
         _record(con, done, started)
     finally:
-        for table in (_PENDING, _OUTDATED, _BATCH, _SORTING):
+        for table in (_CURRENT, _PENDING, _OUTDATED, _BATCH, _SORTING):
             con.execute(f"drop table if exists {table}")
     return True
 
@@ -432,10 +428,12 @@ def _update_index(con: duckdb.DuckDBPyConnection, force: bool) -> bool:
 def _mark_changes(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
     """Fill the temporary tables of articles to index and of documents to drop; returns
     their sizes and the number of stored documents."""
-    _mark_pending(con, f"({_current_sql()}) as c anti join {DOCUMENTS} as d on {_SAME_VERSION}")
+    # Every article's key, hashed once for both directions.
+    con.execute(f"create or replace temporary table {_CURRENT} as {_current_sql()}")
+    _mark_pending(con, f"{_CURRENT} as c anti join {DOCUMENTS} as d on {_SAME_VERSION}")
     con.execute(
         f"create or replace temporary table {_OUTDATED} as select d.article_id "
-        f"from {DOCUMENTS} as d anti join ({_current_sql()}) as c on {_SAME_VERSION}"
+        f"from {DOCUMENTS} as d anti join {_CURRENT} as c on {_SAME_VERSION}"
     )
     row = con.execute(
         f"select (select count(*) from {_PENDING}), (select count(*) from {_OUTDATED}), "
@@ -684,22 +682,6 @@ def _stale_note(status: IndexStatus, allow_stale: bool) -> str:
     )
 
 
-@contextmanager
-def _read_snapshot(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """One transaction around a search, so the index status and the ranking see the same
-    snapshot (on a lake, writers may commit between two statements). Inside the caller's
-    transaction, that one is the snapshot."""
-    if in_transaction(con):
-        yield
-        return
-    con.execute("begin transaction")
-    try:
-        yield
-    finally:
-        with suppress(duckdb.TransactionException):
-            con.execute("rollback")
-
-
 def search(
     con: duckdb.DuckDBPyConnection,
     query: str,
@@ -724,7 +706,9 @@ def search(
     if limit < 1:
         raise SearchError("limit must be at least 1")
     load_fts(con)
-    with _read_snapshot(con):
+    # One transaction, so the index status and the ranking see the same snapshot (on a lake,
+    # writers may commit between two statements); inside the caller's, that one is it.
+    with transaction(con, take_token=False):
         terms = query_terms(con, query, _stemmers(con, language))
         if not terms:
             raise SearchError(f"the query {query!r} has no words to search for")
