@@ -78,7 +78,7 @@ from transforms.sitemap_entries import (
 )
 from transforms.urls import host_of
 from warehouse import load
-from warehouse.db import connect
+from warehouse.db import connect, transaction
 from warehouse.dedup import dedup_pending
 from warehouse.migrate import migrate
 
@@ -984,13 +984,15 @@ def _load_page_results(
         frames = article_frames(results, datetime.now(UTC))
         fetches = fetches_frame([r.fetch for r in results])
     with open_warehouse(db, clock=clock) as con:
-        with clock.timing("load"):
+        # The run's leases renewed in the batch's own transaction (a commit of its own would
+        # cost a lake another write token and snapshot per batch).
+        with clock.timing("load"), transaction(con):
             loaded = load.load_pages(con, run_id, fetches, frames)
+            load.renew_leases(con, run_id, datetime.now(UTC) + timedelta(seconds=settings.lease_s))
         with clock.timing("dedup"):
             clustered = dedup_pending(
                 con, datetime.now(UTC), settings.dedup_window_days, client.fingerprints
             )
-        load.renew_leases(con, run_id, datetime.now(UTC) + timedelta(seconds=settings.lease_s))
     counts["articles_new"] += loaded.new
     counts["articles_updated"] += loaded.updated
     counts["articles_unchanged"] += loaded.unchanged

@@ -505,6 +505,9 @@ class FingerprintCache:
     def _text_key(text: str) -> bytes:
         return xxhash.xxh3_128_digest(text.encode("utf-8", "surrogatepass"))
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def _put(self, key: Hashable, value: Fingerprint | None) -> None:
         size = 64 + (value[1].nbytes + value[0].values.nbytes if value is not None else 0)
         if size > self.max_bytes:
@@ -551,16 +554,17 @@ class FingerprintCache:
 
 
 def fingerprints(
-    texts: Sequence[str], cache: FingerprintCache | None = None
+    texts: Sequence[str], cache: FingerprintCache | None = None, *, remember: bool = True
 ) -> list[Fingerprint | None]:
     """:func:`fingerprint` of each text, vectorised over those ``cache`` does not hold (which
-    it then does)."""
+    it then does, unless not to ``remember``: a caller that keeps them under its own keys)."""
     if cache is None:
         return _fingerprints(texts)
     found, missing = cache.lookup(texts)
     for i, value in zip(missing, _fingerprints([texts[i] for i in missing]), strict=True):
         found[i] = value
-        cache.put(texts[i], value)
+        if remember:
+            cache.put(texts[i], value)
     return found
 
 
@@ -650,21 +654,20 @@ class StoredDoc:
 class DedupIndex(Protocol):
     """Storage that :func:`cluster` reads (it never writes: persist the result yourself).
 
-    With a table ``dedup_bands(band_key BIGINT, doc_id)`` ``candidates`` is one query:
-    ``select band_key, doc_id from dedup_bands where band_key in (select unnest($keys))``."""
+    With a table ``dedup_bands(band_key BIGINT, doc_id)`` ``shared_bands`` is one query: join
+    the new documents' keys to the table and count rows per (document, stored doc_id)."""
 
-    def candidates(self, band_keys: Collection[int]) -> Iterable[tuple[int, str]]:
-        """``(band_key, doc_id)`` for every stored document holding one of ``band_keys``."""
+    def shared_bands(self, keys_of: Mapping[int, Sequence[int]]) -> Iterable[tuple[int, str, int]]:
+        """For each new document ``i`` of ``keys_of`` (index -> its band keys), the stored
+        documents sharing keys with it and how many: ``(i, doc_id, shared)``. Counted where
+        the keys are stored (a story syndicated N times would otherwise come back as N rows
+        per band of every copy)."""
         ...
 
     def fetch(self, doc_ids: Collection[str]) -> Mapping[str, StoredDoc]:
         """The stored documents among ``doc_ids`` (unknown ids are left out)."""
         ...
 
-    # Optional: ``shared_bands(keys_of) -> Iterable[(i, doc_id, shared)]``, for each new
-    # document ``i`` of ``keys_of`` (index -> its band keys) the stored documents sharing keys
-    # with it and how many: what ``candidates`` gives, counted where the keys are stored (a
-    # story syndicated N times otherwise returns N rows per band of every copy).
     # Optional: ``shingles(doc_ids) -> Mapping[str, shingle set]`` for stored documents kept
     # without their shingles; asked only for candidates that pass the signature prefilter
     # (a database recomputes them from the stored text). Without it, those pairs are
@@ -777,22 +780,11 @@ def _candidates(
         for code, c in zip(uniq.tolist(), counts.tolist(), strict=True):
             a, b = divmod(code, n)
             scored[(docs[present[a]].doc_id, docs[present[b]].doc_id)] = c
-    counted = getattr(index, "shared_bands", None)
-    if counted is not None and keys_of:
-        for i, stored_id, shared in counted(keys_of):
+    if keys_of:
+        for i, stored_id, shared in index.shared_bands(keys_of):
             if stored_id != docs[i].doc_id:
                 pair = (docs[i].doc_id, stored_id)
                 scored[pair] = scored.get(pair, 0) + shared
-    else:
-        docs_of_key: dict[int, list[int]] = {}
-        for i, row in keys_of.items():
-            for k in row:
-                docs_of_key.setdefault(k, []).append(i)
-        for key, stored_id in index.candidates(list(docs_of_key)):
-            for i in docs_of_key.get(key, ()):
-                if stored_id != docs[i].doc_id:
-                    pair = (docs[i].doc_id, stored_id)
-                    scored[pair] = scored.get(pair, 0) + 1
     batch_ids = {d.doc_id for d in docs}
     by_doc: dict[str, list[tuple[int, str]]] = {}
     for (a, b), c in scored.items():
@@ -1026,6 +1018,18 @@ class MemoryIndex:
             (int(k), self._ids[r])
             for k, r in zip(found_keys.tolist(), self._rows[positions].tolist(), strict=True)
         ]
+
+    def shared_bands(self, keys_of: Mapping[int, Sequence[int]]) -> list[tuple[int, str, int]]:
+        """:meth:`DedupIndex.shared_bands`, counted from :meth:`candidates`."""
+        docs_of_key: dict[int, list[int]] = {}
+        for i, row in keys_of.items():
+            for k in row:
+                docs_of_key.setdefault(k, []).append(i)
+        counts: dict[tuple[int, str], int] = {}
+        for key, stored_id in self.candidates(list(docs_of_key)):
+            for i in docs_of_key[key]:
+                counts[(i, stored_id)] = counts.get((i, stored_id), 0) + 1
+        return [(i, stored_id, n) for (i, stored_id), n in counts.items()]
 
     def fetch(self, doc_ids: Collection[str]) -> dict[str, StoredDoc]:
         return {d: self._docs[d] for d in doc_ids if d in self._docs}

@@ -175,7 +175,9 @@ class WarehouseIndex:
         if self.cache is None:
             sets = dedup.shingle_sets(texts)
         else:
-            prints = dedup.fingerprints(texts, self.cache)
+            # Kept under their stored key only: that is how later batches ask for them (a
+            # text key as well would count each one twice against the cache's bytes).
+            prints = dedup.fingerprints(texts, self.cache, remember=False)
             for (article_id, content_hash, _), fp in zip(rows, prints, strict=True):
                 self.cache.put_stored((article_id, content_hash), fp)
             sets = [fp[1] if fp else _NO_SHINGLES for fp in prints]
