@@ -20,6 +20,14 @@ def corpus_root() -> Path:
     return root
 
 
+def article_manifest(root: Path) -> list[dict[str, Any]]:
+    """The rows of the corpus's ``articles/manifest.jsonl`` (html_file, url, expected text …)."""
+    manifest = root / "articles" / "manifest.jsonl"
+    if not manifest.is_file():
+        sys.exit(f"no {manifest}: set NEWSDESK_CORPUS to a corpus with articles/")
+    return [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
+
+
 def write_result(name: str, payload: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     payload = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count()}, **payload}

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import corpus_root, write_result
+from benchmarks.common import article_manifest, corpus_root, write_result
 from transforms import dedup
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -194,11 +194,7 @@ UNSPACED_LANGS = {"ja", "zh", "th"}
 
 
 def load_originals(root: Path) -> list[dict[str, Any]]:
-    manifest = root / "articles" / "manifest.jsonl"
-    if not manifest.is_file():
-        sys.exit(f"no {manifest}: set NEWSDESK_CORPUS to a corpus with articles/")
-    rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
-    return [r for r in rows if r.get("expected_text")]
+    return [r for r in article_manifest(root) if r.get("expected_text")]
 
 
 def same_story_groups(rows: list[dict[str, Any]]) -> dict[str, str]:

@@ -35,13 +35,11 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-from benchmarks.common import corpus_root, write_result
+from benchmarks.common import article_manifest, corpus_root, write_result
 
 
 def _pages(root: Path) -> list[Path]:
-    manifest = root / "articles" / "manifest.jsonl"
-    rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
-    return [root / "articles" / row["html_file"] for row in rows]
+    return [root / "articles" / row["html_file"] for row in article_manifest(root)]
 
 
 def build_site(folder: Path, pages: list[Path], articles: int, feeds: int) -> list[str]:

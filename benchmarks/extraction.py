@@ -12,7 +12,6 @@ The leak detectors here are deliberately independent of newsdesk's own cleaning 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import time
@@ -26,7 +25,7 @@ from typing import Any
 import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import corpus_root, write_result
+from benchmarks.common import article_manifest, corpus_root, write_result
 from transforms.extract import extract_article
 from transforms.records import ExtractedArticle
 
@@ -187,8 +186,7 @@ def main() -> None:
     parser.add_argument("--worst", type=int, default=0, help="print the N worst newsdesk pages")
     args = parser.parse_args()
     folder = corpus_root() / "articles"
-    pages = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
-    pages = [p for p in pages if args.only in p["id"]]
+    pages = [p for p in article_manifest(corpus_root()) if args.only in p["id"]]
     if args.limit:
         pages = pages[: args.limit]
     chosen = {name: SYSTEMS[name] for name in args.systems.split(",")}

@@ -26,7 +26,6 @@ in ``article_versions``, which the reference does not write.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -39,7 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import corpus_root, write_result
+from benchmarks.common import article_manifest, corpus_root, write_result
 from transforms.extract import extract_article
 from transforms.frames import PageResult, article_frames, fetches_frame
 from transforms.records import ExtractedArticle, FetchLog
@@ -70,10 +69,7 @@ class Base:
 def extract_corpus(root: Path, limit: int) -> tuple[list[Base], float]:
     """Extract the first ``limit`` pages of the corpus; keep the kept articles."""
     folder = root / "articles"
-    manifest = folder / "manifest.jsonl"
-    if not manifest.is_file():
-        sys.exit(f"no {manifest}: set NEWSDESK_CORPUS to a corpus with articles/")
-    rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
+    rows = article_manifest(root)
     bases = []
     started = time.perf_counter()
     for row in rows[:limit]:

@@ -29,7 +29,6 @@ is kept (the machine is shared).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -45,7 +44,7 @@ os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from benchmarks.common import corpus_root, write_result
+from benchmarks.common import article_manifest, corpus_root, write_result
 
 RUNNERS = ("threads", "threads+pool", "threads+pool-warm", "processes", "dask")
 THREADS = 8  # NEWSDESK_CONCURRENCY's default: the thread runner's pool
@@ -53,10 +52,7 @@ THREADS = 8  # NEWSDESK_CONCURRENCY's default: the thread runner's pool
 
 def _pages(root: Path, limit: int | None) -> list[tuple[str, str]]:
     folder = root / "articles"
-    rows = [
-        json.loads(line) for line in (folder / "manifest.jsonl").read_text("utf-8").splitlines()
-    ]
-    pages = [(str(folder / row["html_file"]), row["url"]) for row in rows]
+    pages = [(str(folder / row["html_file"]), row["url"]) for row in article_manifest(root)]
     return [pages[i % len(pages)] for i in range(limit)] if limit else pages
 
 

@@ -23,7 +23,6 @@ no extraction) replicated under distinct URLs into a fresh migrated DuckDB file 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from typing import Any
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import corpus_root, write_result
+from benchmarks.common import article_manifest, corpus_root, write_result
 from transforms.frames import PageResult, article_frames, fetches_frame
 from transforms.records import ExtractedArticle, FetchLog
 from transforms.text import content_hash
@@ -65,10 +64,7 @@ class Base:
 
 
 def corpus_articles(root: Path) -> list[Base]:
-    manifest = root / "articles" / "manifest.jsonl"
-    if not manifest.is_file():
-        sys.exit(f"no {manifest}: set NEWSDESK_CORPUS to a corpus with articles/")
-    rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
+    rows = article_manifest(root)
     return [
         Base(r["expected_title"] or "", r["expected_text"], r.get("language"))
         for r in rows
